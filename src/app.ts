@@ -1,0 +1,105 @@
+/**
+ * An app: a manifest's components loaded into the executor and its triggers started, each
+ * trigger given the executor's `dispatch`. `runApp` is `spindle up`: it runs until SIGINT or
+ * SIGTERM and then drains.
+ */
+import type { Dispatch } from './event.js';
+import { errorMessage } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+import { loadManifest, type LoadedManifest } from './manifest/load.js';
+import type { Manifest, TriggerKind } from './manifest/schema.js';
+import { Executor, defaultCacheDir } from './executor/executor.js';
+import type { Trigger, TriggerFactory } from './triggers/trigger.js';
+
+export interface AppOptions {
+  /** Overrides `runtime.listen`. */
+  listen?: string;
+  logger?: Logger;
+  cacheDir?: string;
+}
+
+export interface App {
+  manifest: Manifest;
+  executor: Executor;
+  triggers: Trigger[];
+  logger: Logger;
+  /** Stops every trigger (draining events in flight), then the executor. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Wraps `dispatch` to log each event's outcome with its component and event id. */
+function loggedDispatch(dispatch: Dispatch, logger: Logger): Dispatch {
+  return async (component, event) => {
+    const started = performance.now();
+    const outcome = await dispatch(component, event);
+    const ms = Math.round((performance.now() - started) * 100) / 100;
+    if (outcome.ok) logger.debug({ component, eventId: event.id, type: event.type, ms }, 'event handled');
+    else logger.warn({ component, eventId: event.id, type: event.type, ms, failure: outcome.failure.kind }, `event failed: ${outcome.failure.message}`);
+    return outcome;
+  };
+}
+
+/** Loads the components of `loaded` and starts its triggers. */
+export async function startApp(loaded: LoadedManifest, options: AppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger();
+  const manifest: Manifest = options.listen ? { ...loaded.manifest, runtime: { ...loaded.manifest.runtime, listen: options.listen } } : loaded.manifest;
+
+  const executor = await Executor.load(manifest, {
+    cacheDir: options.cacheDir ?? defaultCacheDir(loaded.dir),
+    logger,
+    onLoaded: (c, ms, i, total) =>
+      logger.info({ component: c.id, world: c.world, ms: Math.round(ms), cached: c.cached }, `loaded component ${i}/${total}: ${c.id}`),
+  });
+
+  const dispatch = loggedDispatch(executor.dispatch, logger);
+  const triggers: Trigger[] = [];
+  const stopAll = async () => {
+    const results = await Promise.allSettled(triggers.map((t) => t.stop({ drainMs: manifest.runtime.drain_timeout })));
+    for (const r of results) if (r.status === 'rejected') logger.error({ err: errorMessage(r.reason) }, 'trigger failed to stop');
+    await executor.close();
+  };
+  try {
+    for (const [kind, configs] of Object.entries(manifest.trigger) as Array<[TriggerKind, unknown[]]>) {
+      if (configs.length === 0) continue;
+      const { default: create } = (await import(`./triggers/${kind}.js`)) as { default: TriggerFactory<typeof kind> };
+      const trigger = create(configs as never, { manifest, logger });
+      triggers.push(trigger);
+      await trigger.start(dispatch);
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return { manifest, executor, triggers, logger, stop: () => (stopping ??= stopAll()) };
+}
+
+/** `spindle up`: runs the app in `file` until a signal, then drains. Returns the exit code. */
+export async function runApp(file: string, options: { listen?: string; logLevel?: string }): Promise<number> {
+  const logger = createLogger(options.logLevel ? { level: options.logLevel as 'info' } : {});
+  const loaded = await loadManifest(file);
+  const app = await startApp(loaded, { ...options, logger });
+  logger.info({ app: loaded.manifest.application.name }, 'ready');
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  logger.info({ signal, drainMs: loaded.manifest.runtime.drain_timeout }, 'shutting down: draining events in flight');
+  const forced = () => {
+    logger.warn('second signal: exiting without draining');
+    process.exit(130);
+  };
+  process.once('SIGINT', forced);
+  process.once('SIGTERM', forced);
+  try {
+    await app.stop();
+  } catch (err) {
+    logger.error({ err: errorMessage(err) }, 'shutdown failed');
+    return 1;
+  }
+  logger.info('stopped');
+  return 0;
+}
+

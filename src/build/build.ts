@@ -1,0 +1,114 @@
+/**
+ * `spindle build`: turns each component's JS or TS handler source into a `.wasm` component with
+ * componentize-js. Sources are bundled with esbuild first (TypeScript, npm imports), and a
+ * component whose bundle, world and toolchain are unchanged is not built again.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { build as esbuild } from 'esbuild';
+import { BuildError, errorMessage } from '../errors.js';
+import type { LoadedManifest } from '../manifest/load.js';
+import type { ComponentConfig } from '../manifest/schema.js';
+import { formatSize } from '../manifest/units.js';
+import { packageInfo } from '../package-info.js';
+import { SPINDLE_WIT_DIR, writeHttpProxyWit } from './wit.js';
+
+const TOOLCHAIN = `componentize-js@${packageInfo('@bytecodealliance/componentize-js').version}`;
+
+export interface BuildOptions {
+  /** Build even what is up to date. */
+  force?: boolean;
+  /** Receives one line per step. */
+  progress?: (line: string) => void;
+}
+
+export interface BuildResult {
+  component: string;
+  built: boolean;
+  ms: number;
+}
+
+async function bundle(id: string, entry: string): Promise<string> {
+  try {
+    const result = await esbuild({
+      entryPoints: [entry],
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      target: 'es2022',
+      write: false,
+      logLevel: 'silent',
+    });
+    return result.outputFiles[0]!.text;
+  } catch (cause) {
+    throw new BuildError(`component "${id}": cannot bundle ${entry}: ${errorMessage(cause)}`, { component: id }, { cause });
+  }
+}
+
+function stampPath(source: string): string {
+  return `${source}.build-stamp`;
+}
+
+async function upToDate(source: string, stamp: string): Promise<boolean> {
+  const [hasOutput, previous] = await Promise.all([
+    stat(source).then((s) => s.isFile(), () => false),
+    readFile(stampPath(source), 'utf8').catch(() => ''),
+  ]);
+  return hasOutput && previous.trim() === stamp;
+}
+
+/** Builds one component from `config.build` into `config.source`. Returns whether it built. */
+export async function buildComponent(id: string, config: ComponentConfig, options: BuildOptions = {}): Promise<boolean> {
+  const progress = options.progress ?? (() => {});
+  const build = config.build;
+  if (!build) return false;
+  const code = await bundle(id, build.source);
+  const stamp = createHash('sha256').update(`${TOOLCHAIN}\0${build.world}\0`).update(code).digest('hex');
+  if (!options.force && (await upToDate(config.source, stamp))) {
+    progress(`${id}: up to date (${config.source})`);
+    return false;
+  }
+
+  progress(`${id}: componentizing ${build.source} for world "${build.world}" (this takes 10-20 s)...`);
+  const work = await mkdtemp(join(tmpdir(), `spindle-build-${id}-`));
+  try {
+    const entry = join(work, 'guest.js');
+    await writeFile(entry, code);
+    const witPath = build.world === 'http' ? await writeHttpProxyWit(join(work, 'wit')) : SPINDLE_WIT_DIR;
+    // componentize-js reads WIT and sources through preview2-shim's Node filesystem, which
+    // starts with no preopens; this process must let it see the host paths above.
+    const { _setPreopens } = (await import('@bytecodealliance/preview2-shim/filesystem')) as unknown as {
+      _setPreopens(p: Record<string, string>): void;
+    };
+    _setPreopens({ '/': '/' });
+    const { componentize } = await import('@bytecodealliance/componentize-js');
+    const { component } = await componentize({ sourcePath: entry, witPath, worldName: build.world });
+    await mkdir(dirname(config.source), { recursive: true });
+    await writeFile(config.source, component);
+    await writeFile(stampPath(config.source), `${stamp}\n`);
+    progress(`${id}: built ${config.source} (${formatSize(component.byteLength)})`);
+    return true;
+  } catch (cause) {
+    if (cause instanceof BuildError) throw cause;
+    throw new BuildError(`component "${id}": componentize failed for ${build.source}: ${errorMessage(cause)}`, { component: id }, { cause });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Builds every component of `app` that declares `build`, one after another. */
+export async function buildComponents(app: LoadedManifest, options: BuildOptions = {}): Promise<BuildResult[]> {
+  const progress = options.progress ?? (() => {});
+  const todo = Object.entries(app.manifest.component).filter(([, c]) => c.build);
+  if (todo.length === 0) progress('nothing to build: no component declares [component.<id>.build]');
+  const results: BuildResult[] = [];
+  for (const [i, [id, config]] of todo.entries()) {
+    progress(`[${i + 1}/${todo.length}] ${id}`);
+    const started = performance.now();
+    const built = await buildComponent(id, config, options);
+    results.push({ component: id, built, ms: performance.now() - started });
+  }
+  return results;
+}

@@ -1,0 +1,64 @@
+/**
+ * The one currency between triggers and the executor. A trigger turns what it receives into a
+ * `SpindleEvent` and gets an `Outcome` back; it never sees Wasm, and the executor never sees a
+ * socket, a Redis connection or a queue.
+ */
+import { randomUUID } from 'node:crypto';
+
+/** Trigger attributes as ordered name/value pairs; a name may repeat (HTTP headers). */
+export type Attributes = Array<[string, string]>;
+
+/** A CloudEvents 1.0 event plus the attributes of the trigger that produced it. */
+export interface SpindleEvent {
+  id: string;
+  /** The trigger that produced it, e.g. `/spindle/http/api`. */
+  source: string;
+  /** `spindle.http.request`, `spindle.redis.message`, `spindle.queue.job`, `spindle.cron.tick`. */
+  type: string;
+  subject?: string;
+  /** RFC 3339 time the event happened. */
+  time?: string;
+  datacontenttype?: string;
+  data: Uint8Array;
+  attributes: Attributes;
+}
+
+/** What a handler answered. */
+export interface Reply {
+  status?: number;
+  headers: Array<[string, string]>;
+  body?: Uint8Array;
+}
+
+/**
+ * Why an event failed.
+ * - `retry-later` / `give-up`: the handler said so.
+ * - `trap`: the guest crashed; its instance is thrown away.
+ * - `timeout`: the guest ran past its component's deadline.
+ * - `overloaded`: too many events in flight for the component; nothing ran.
+ * - `internal`: the host failed before or after the guest ran.
+ */
+export type FailureKind = 'retry-later' | 'give-up' | 'trap' | 'timeout' | 'overloaded' | 'internal';
+
+export interface Failure {
+  kind: FailureKind;
+  message: string;
+  component: string;
+  eventId: string;
+  cause?: unknown;
+}
+
+export type Outcome = { ok: true; reply: Reply } | { ok: false; failure: Failure };
+
+/** Runs `event` through the component named `component` and settles with its outcome. Never rejects. */
+export type Dispatch = (component: string, event: SpindleEvent) => Promise<Outcome>;
+
+export function newEventId(): string {
+  return randomUUID();
+}
+
+/** The first value of attribute `name`, if any. */
+export function attribute(event: SpindleEvent, name: string): string | undefined {
+  for (const [k, v] of event.attributes) if (k === name) return v;
+  return undefined;
+}

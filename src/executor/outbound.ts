@@ -1,0 +1,43 @@
+/**
+ * `allowed_outbound_hosts` in Spin's syntax: `scheme://host[:port]`, where scheme, host, a
+ * host's leading labels and port may be `*`. No entry means no outbound network at all.
+ */
+import type { OutboundPolicy } from './wasi-shim.js';
+
+const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
+
+interface HostPattern {
+  scheme: string;
+  host: string;
+  port: string;
+}
+
+/** Parses one entry; returns a description of the problem when it is malformed. */
+export function parseHostPattern(entry: string): HostPattern | string {
+  const m = /^([a-z*][a-z0-9+.-]*|\*):\/\/([^/:]+)(?::(\d+|\*))?\/?$/i.exec(entry.trim());
+  if (!m) return `expected "scheme://host[:port]", got "${entry}"`;
+  const scheme = m[1]!.toLowerCase();
+  const port = m[3] ?? DEFAULT_PORTS[scheme] ?? (scheme === '*' ? '*' : '');
+  if (!port) return `"${entry}" needs a port: there is no default port for ${scheme}`;
+  return { scheme, host: m[2]!.toLowerCase(), port };
+}
+
+function hostMatches(pattern: string, host: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1;
+  return pattern === host;
+}
+
+/** A policy admitting exactly the hosts in `entries`. Malformed entries admit nothing. */
+export function outboundPolicy(entries: string[]): OutboundPolicy {
+  const patterns = entries.map(parseHostPattern).filter((p): p is HostPattern => typeof p !== 'string');
+  return (scheme, authority) => {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(authority.toLowerCase());
+    if (!m) return false;
+    const host = m[1]!;
+    const port = m[2] ?? DEFAULT_PORTS[scheme] ?? '';
+    return patterns.some(
+      (p) => (p.scheme === '*' || p.scheme === scheme) && hostMatches(p.host, host) && (p.port === '*' || p.port === port),
+    );
+  };
+}

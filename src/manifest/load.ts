@@ -1,0 +1,169 @@
+/**
+ * Reads a manifest: TOML → schema → cross-field checks → paths resolved against the manifest's
+ * directory. Every problem found is reported at once, each naming the field path.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { validate as validateCron } from 'node-cron';
+import type { z } from 'zod';
+import { ManifestError, type ManifestProblem } from '../errors.js';
+import { findRouteConflicts, validateRoute } from '../triggers/http-routes.js';
+import { manifestSchema, type Manifest, type TriggerKind } from './schema.js';
+
+/** A validated manifest with every path made absolute. */
+export interface LoadedManifest {
+  /** The manifest file as given. */
+  file: string;
+  /** The directory relative paths in the manifest are resolved against. */
+  dir: string;
+  manifest: Manifest;
+}
+
+export interface LoadOptions {
+  /** Check that component files exist. `spindle build` turns it off: it is about to make them. */
+  checkSources?: boolean;
+}
+
+/** Loads and validates `file`. Throws a `ManifestError` listing every problem. */
+export async function loadManifest(file: string, options: LoadOptions = {}): Promise<LoadedManifest> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ManifestError(file, [{ path: '', message: `cannot read the manifest (${(cause as NodeJS.ErrnoException).code ?? cause})` }], { cause });
+  }
+  return parseManifest(text, file, options);
+}
+
+/** Validates manifest `text` as if read from `file`. */
+export async function parseManifest(text: string, file: string, options: LoadOptions = {}): Promise<LoadedManifest> {
+  let data: unknown;
+  try {
+    data = parseToml(text);
+  } catch (cause) {
+    const e = cause as { line?: number; column?: number; message: string };
+    const where = e.line ? `line ${e.line}, column ${e.column}` : '';
+    throw new ManifestError(file, [{ path: where, message: `invalid TOML: ${e.message.split('\n')[0]}` }], { cause });
+  }
+
+  const parsed = manifestSchema.safeParse(data, {
+    error: (issue) => (issue.input === undefined && issue.code === 'invalid_type' ? 'missing required field' : undefined),
+  });
+  if (!parsed.success) throw new ManifestError(file, parsed.error.issues.map(toProblem));
+
+  const dir = dirname(resolve(file));
+  const manifest = resolvePaths(parsed.data, dir);
+  const problems = [...crossCheck(manifest), ...(options.checkSources === false ? [] : await checkFiles(manifest))];
+  if (problems.length > 0) throw new ManifestError(file, problems);
+  return { file, dir, manifest };
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+function toProblem(issue: z.core.$ZodIssue): ManifestProblem {
+  const path = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+    return { path, message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}` };
+  }
+  return { path, message: issue.message.replace(/^Invalid input: /, '') };
+}
+
+function resolvePaths(manifest: Manifest, dir: string): Manifest {
+  const component = Object.fromEntries(
+    Object.entries(manifest.component).map(([id, c]) => [
+      id,
+      {
+        ...c,
+        source: resolve(dir, c.source),
+        files: c.files.map((f) => ({ ...f, source: resolve(dir, f.source) })),
+        build: c.build && { ...c.build, source: resolve(dir, c.build.source) },
+      },
+    ]),
+  );
+  return { ...manifest, component };
+}
+
+const TRIGGER_KINDS: TriggerKind[] = ['http', 'redis', 'queue', 'cron'];
+
+function crossCheck(manifest: Manifest): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  const components = new Set(Object.keys(manifest.component));
+
+  for (const kind of TRIGGER_KINDS) {
+    manifest.trigger[kind].forEach((t, i) => {
+      if (!components.has(t.component)) {
+        const known = [...components].join(', ') || 'none declared';
+        problems.push({ path: `trigger.${kind}[${i}].component`, message: `no component "${t.component}" (known: ${known})` });
+      }
+    });
+  }
+
+  const routes = manifest.trigger.http.map((t) => t.route);
+  routes.forEach((route, i) => {
+    const problem = validateRoute(route);
+    if (problem) problems.push({ path: `trigger.http[${i}].route`, message: `invalid route "${route}": ${problem}` });
+  });
+  for (const [a, b] of findRouteConflicts(routes)) {
+    problems.push({ path: `trigger.http[${routes.lastIndexOf(b)}].route`, message: `route "${b}" conflicts with route "${a}"` });
+  }
+
+  manifest.trigger.cron.forEach((t, i) => {
+    if (!validateCron(t.schedule)) problems.push({ path: `trigger.cron[${i}].schedule`, message: `invalid cron expression "${t.schedule}"` });
+    if (t.timezone !== undefined && !isTimeZone(t.timezone)) {
+      problems.push({ path: `trigger.cron[${i}].timezone`, message: `unknown time zone "${t.timezone}"` });
+    }
+  });
+
+  for (const [id, c] of Object.entries(manifest.component)) {
+    for (const [name, template] of Object.entries(c.variables)) {
+      for (const ref of template.matchAll(/\{\{\s*([^}\s]+)\s*\}\}/g)) {
+        if (!(ref[1]! in manifest.variables)) {
+          problems.push({ path: `component.${id}.variables.${name}`, message: `refers to undeclared variable "${ref[1]}"` });
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function checkFiles(manifest: Manifest): Promise<ManifestProblem[]> {
+  const problems: ManifestProblem[] = [];
+  await Promise.all(
+    Object.entries(manifest.component).map(async ([id, c]) => {
+      if (!(await isFile(c.source))) {
+        const hint = c.build ? ' (run `spindle build` to make it)' : '';
+        problems.push({ path: `component.${id}.source`, message: `component file not found: ${c.source}${hint}` });
+      }
+      for (const [i, f] of c.files.entries()) {
+        if (!(await exists(f.source))) problems.push({ path: `component.${id}.files[${i}]`, message: `path not found: ${f.source}` });
+      }
+    }),
+  );
+  return problems;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}

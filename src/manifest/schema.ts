@@ -1,0 +1,161 @@
+/**
+ * The manifest (`spindle.toml`) as one zod schema: the single source of truth for what a
+ * manifest may say, its defaults and its documentation. The TypeScript types below are
+ * inferred from it, and `spindle schema` prints it as JSON Schema for editors.
+ */
+import { z } from 'zod';
+import { parseDuration, parseSize } from './units.js';
+
+const NAME = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
+
+const name = (what: string) =>
+  z.string().regex(NAME, `expected a ${what} name of letters, digits, '-' and '_', starting with a letter`);
+
+/** A duration written `"500ms"`, `"5s"`, `"2m"`, `"1h"`, or a number of milliseconds. */
+const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like "5s" or "500ms", got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** A size written `"64MiB"`, `"512KiB"`, `"1MB"`, or a number of bytes. */
+const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  const bytes = parseSize(value);
+  if (bytes === undefined || bytes <= 0) {
+    ctx.addIssue({ code: 'custom', message: `expected a size like "64MiB" or "1MB", got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const componentRef = name('component').describe('The id of a component declared under [component.<id>].');
+
+export const httpTriggerSchema = z.strictObject({
+  route: z
+    .string()
+    .describe('Spin route syntax: an exact path, a prefix ending in "/...", ":name" segments. Exact beats wildcard; the longest prefix wins.'),
+  component: componentRef,
+});
+
+export const redisTriggerSchema = z
+  .strictObject({
+    channel: z.string().min(1).optional().describe('A channel to SUBSCRIBE to.'),
+    pattern: z.string().min(1).optional().describe('A glob pattern to PSUBSCRIBE to, e.g. "orders.*".'),
+    component: componentRef,
+  })
+  .refine((t) => (t.channel === undefined) !== (t.pattern === undefined), {
+    message: 'expected exactly one of "channel" or "pattern"',
+  });
+
+export const backoffSchema = z.strictObject({
+  type: z.enum(['fixed', 'exponential']).default('exponential'),
+  delay: duration.default(1_000).describe('The first retry delay; exponential doubles it each attempt.'),
+});
+
+export const queueTriggerSchema = z.strictObject({
+  queue: name('queue'),
+  component: componentRef,
+  concurrency: z.number().int().min(1).max(1_000).default(1).describe('Jobs processed at once by this process.'),
+  attempts: z.number().int().min(1).max(1_000).default(3).describe('Tries before a job fails for good.'),
+  backoff: backoffSchema.default({ type: 'exponential', delay: 1_000 }),
+  keep_completed: z.number().int().min(0).default(1_000).describe('Completed jobs kept for inspection.'),
+  keep_failed: z.number().int().min(0).default(10_000).describe('Failed jobs kept (the dead-letter view).'),
+});
+
+export const cronTriggerSchema = z.strictObject({
+  schedule: z.string().min(1).describe('A 5-field (minute) or 6-field (second) cron expression.'),
+  timezone: z.string().optional().describe('An IANA time zone such as "Europe/Vienna"; default UTC.'),
+  component: componentRef,
+});
+
+export const fileMountSchema = z.union([
+  z
+    .string()
+    .describe('A directory or file relative to the manifest, mounted at the same path.')
+    .transform((path) => ({ source: path, destination: `/${path.replace(/^(\.\/)+/, '').replace(/\/+$/, '')}` })),
+  z.strictObject({
+    source: z.string().describe('A host directory, relative to the manifest.'),
+    destination: z.string().regex(/^\//, 'expected an absolute guest path').describe('Where the guest sees it.'),
+  }),
+]);
+
+export const buildSchema = z.strictObject({
+  source: z.string().describe('The JS or TS handler source to componentize, relative to the manifest.'),
+  world: z
+    .enum(['handler', 'http'])
+    .default('handler')
+    .describe('"handler" for Spindle\'s own world (export handle), "http" for a wasi:http fetch-event handler.'),
+});
+
+export const componentSchema = z.strictObject({
+  source: z.string().min(1).describe('The component .wasm file, relative to the manifest.'),
+  description: z.string().optional(),
+  environment: z.record(z.string(), z.string()).default({}).describe('The only environment variables the guest sees.'),
+  allowed_outbound_hosts: z
+    .array(z.string())
+    .default([])
+    .describe('Hosts the guest may reach, Spin syntax: "https://api.example.com", "http://*:8080". None by default.'),
+  files: z.array(fileMountSchema).default([]).describe('Host paths the guest may open; nothing else is visible.'),
+  timeout: duration.default(30_000).describe('Deadline for one event; a guest past it is stopped.'),
+  memory: size.default(128 * 1024 * 1024).describe('Cap on the instance\'s linear memory.'),
+  isolation: z
+    .enum(['per-event', 'pooled'])
+    .default('pooled')
+    .describe('"per-event": a fresh instance for every event. "pooled": warm instances reused until a trap.'),
+  max_concurrency: z.number().int().min(1).default(64).describe('Events in flight for this component; beyond it HTTP answers 503.'),
+  key_value_stores: z.array(name('store')).default([]).describe('Key-value stores the guest may use.'),
+  publish_channels: z.array(z.string()).default([]).describe('Channels (globs allowed) the guest may publish to.'),
+  enqueue_queues: z.array(name('queue')).default([]).describe('Queues the guest may add jobs to.'),
+  variables: z.record(z.string(), z.string()).default({}).describe('Variables the guest sees: name → template like "{{ api_key }}".'),
+  build: buildSchema.optional().describe('How `spindle build` makes `source` from JS/TS.'),
+});
+
+export const variableSchema = z
+  .strictObject({
+    default: z.string().optional(),
+    required: z.boolean().default(false),
+    secret: z.boolean().default(false).describe('Never logged; may come from the environment as SPINDLE_VARIABLE_<NAME>.'),
+  })
+  .refine((v) => !(v.required && v.default !== undefined), { message: 'a required variable cannot have a default' });
+
+export const runtimeSchema = z.strictObject({
+  mode: z.enum(['embedded', 'redis']).default('embedded').describe('"embedded": one process, no external service. "redis": shared through Redis.'),
+  redis_url: z.string().optional().describe('Redis to use in redis mode; --redis and REDIS_URL override it.'),
+  listen: z.string().default('127.0.0.1:3000').describe('host:port for HTTP triggers; --listen overrides it.'),
+  max_body_size: size.default(1024 * 1024).describe('Largest HTTP request body accepted; larger gets 413.'),
+  drain_timeout: duration.default(10_000).describe('How long shutdown waits for events in flight.'),
+});
+
+export const triggersSchema = z.strictObject({
+  http: z.array(httpTriggerSchema).default([]),
+  redis: z.array(redisTriggerSchema).default([]),
+  queue: z.array(queueTriggerSchema).default([]),
+  cron: z.array(cronTriggerSchema).default([]),
+});
+
+export const manifestSchema = z.strictObject({
+  spindle_manifest_version: z.literal(1, { error: 'expected spindle_manifest_version = 1' }),
+  application: z.strictObject({
+    name: name('application'),
+    version: z.string().optional(),
+    description: z.string().optional(),
+  }),
+  variables: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a lower_snake_case variable name'), variableSchema).default({}),
+  runtime: runtimeSchema.default(() => runtimeSchema.parse({})),
+  trigger: triggersSchema.default(() => triggersSchema.parse({})),
+  component: z.record(name('component'), componentSchema),
+});
+
+export type Manifest = z.output<typeof manifestSchema>;
+export type ComponentConfig = z.output<typeof componentSchema>;
+export type RuntimeConfig = z.output<typeof runtimeSchema>;
+export type Triggers = z.output<typeof triggersSchema>;
+export type TriggerKind = keyof Triggers;
+export type HttpTriggerConfig = z.output<typeof httpTriggerSchema>;
+export type RedisTriggerConfig = z.output<typeof redisTriggerSchema>;
+export type QueueTriggerConfig = z.output<typeof queueTriggerSchema>;
+export type CronTriggerConfig = z.output<typeof cronTriggerSchema>;
+export type FileMount = z.output<typeof fileMountSchema>;
