@@ -8,6 +8,7 @@ import { parse as parseToml } from 'smol-toml';
 import { validate as validateCron } from 'node-cron';
 import type { z } from 'zod';
 import { ManifestError, type ManifestProblem } from '../errors.js';
+import { parseHostPattern } from '../executor/outbound.js';
 import { findRouteConflicts, validateRoute } from '../triggers/http-routes.js';
 import { manifestSchema, type Manifest, type TriggerKind } from './schema.js';
 
@@ -124,6 +125,10 @@ function crossCheck(manifest: Manifest): ManifestProblem[] {
   });
 
   for (const [id, c] of Object.entries(manifest.component)) {
+    c.allowed_outbound_hosts.forEach((entry, i) => {
+      const parsed = parseHostPattern(entry);
+      if (typeof parsed === 'string') problems.push({ path: `component.${id}.allowed_outbound_hosts[${i}]`, message: parsed });
+    });
     for (const [name, template] of Object.entries(c.variables)) {
       for (const ref of template.matchAll(/\{\{\s*([^}\s]+)\s*\}\}/g)) {
         if (!(ref[1]! in manifest.variables)) {

@@ -89,7 +89,7 @@ function sendText(res: ServerResponse, status: number, text: string, headers: Re
   res.end(`${text}\n`);
 }
 
-const createHttpTrigger: TriggerFactory<'http'> = (configs, context: TriggerContext): HttpTrigger => {
+function createHttpTrigger(configs: HttpTriggerConfig[], context: TriggerContext): HttpTrigger {
   const { runtime } = context.manifest;
   const logger = context.logger.child({ trigger: KIND });
   const routes = new RouteTable<HttpTriggerConfig>();
@@ -200,6 +200,6 @@ const createHttpTrigger: TriggerFactory<'http'> = (configs, context: TriggerCont
       return stopping;
     },
   };
-};
+}
 
-export default createHttpTrigger;
+export default createHttpTrigger satisfies TriggerFactory<'http'>;

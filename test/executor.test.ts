@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { newEventId, type Outcome, type SpindleEvent } from '../src/event.js';
+import { ComponentLoadError } from '../src/errors.js';
+import { Executor } from '../src/executor/executor.js';
+import { parseManifest } from '../src/manifest/load.js';
+import { collectingLogger, makeAppDir } from './support/harness.js';
+
+const MANIFEST = `
+spindle_manifest_version = 1
+[application]
+name = "executor-test"
+[component.pooled]
+source = "counter.wasm"
+isolation = "pooled"
+[component.per-event]
+source = "counter.wasm"
+isolation = "per-event"
+[component.flaky]
+source = "trap-on-data.wasm"
+[component.bounded]
+source = "hello.wasm"
+max_concurrency = 2
+[component.retry]
+source = "retry.wasm"
+[component.give-up]
+source = "give-up.wasm"
+`;
+
+function event(data = ''): SpindleEvent {
+  return { id: newEventId(), source: '/test', type: 'test.event', data: new TextEncoder().encode(data), attributes: [] };
+}
+
+function count(outcome: Outcome): number {
+  assert.ok(outcome.ok, `expected success, got ${JSON.stringify(outcome)}`);
+  return new DataView(outcome.reply.body!.buffer, outcome.reply.body!.byteOffset).getUint32(0, true);
+}
+
+describe('executor', () => {
+  let dir: string;
+  let executor: Executor;
+  before(async () => {
+    dir = await makeAppDir({ wat: ['counter', 'trap-on-data', 'hello', 'retry', 'give-up'] });
+    const { manifest } = await parseManifest(MANIFEST, join(dir, 'spindle.toml'));
+    executor = await Executor.load(manifest, { cacheDir: join(dir, 'cache'), logger: collectingLogger([]) });
+  });
+
+  it('keeps guest state across events in a pooled instance', async () => {
+    const counts = [];
+    for (let i = 0; i < 3; i++) counts.push(count(await executor.dispatch('pooled', event())));
+    assert.deepEqual(counts, [1, 2, 3]);
+  });
+
+  it('gives every event a fresh instance in per-event isolation', async () => {
+    const counts = [];
+    for (let i = 0; i < 3; i++) counts.push(count(await executor.dispatch('per-event', event())));
+    assert.deepEqual(counts, [1, 1, 1]);
+  });
+
+  it('reports a trap with the component and event id, and never reuses the trapped instance', async () => {
+    const e = event('boom');
+    const failed = await executor.dispatch('flaky', e);
+    assert.equal(failed.ok, false);
+    assert.equal(failed.ok || failed.failure.kind, 'trap');
+    assert.equal(failed.ok || failed.failure.component, 'flaky');
+    assert.equal(failed.ok || failed.failure.eventId, e.id);
+    const next = await executor.dispatch('flaky', event());
+    assert.ok(next.ok, 'the next event runs on a working instance');
+  });
+
+  it('tells retry-later from give-up', async () => {
+    const retry = await executor.dispatch('retry', event());
+    const giveUp = await executor.dispatch('give-up', event());
+    assert.deepEqual(retry.ok ? null : [retry.failure.kind, retry.failure.message], ['retry-later', 'try again']);
+    assert.deepEqual(giveUp.ok ? null : [giveUp.failure.kind, giveUp.failure.message], ['give-up', 'bad input']);
+  });
+
+  it('refuses events beyond max_concurrency instead of queueing them without bound', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => executor.dispatch('bounded', event())));
+    const kinds = outcomes.map((o) => (o.ok ? 'ok' : o.failure.kind));
+    assert.deepEqual(kinds, ['ok', 'ok', 'overloaded', 'overloaded', 'overloaded']);
+    assert.ok((await executor.dispatch('bounded', event())).ok, 'capacity returns once events finish');
+  });
+
+  it('answers an unknown component with a failure, not an exception', async () => {
+    const outcome = await executor.dispatch('nope', event());
+    assert.deepEqual(outcome.ok ? null : [outcome.failure.kind, outcome.failure.message], ['internal', 'no component "nope"']);
+  });
+
+  it('reuses the transpile cache on a second load', async () => {
+    const { manifest } = await parseManifest(MANIFEST, join(dir, 'spindle.toml'));
+    assert.ok([...executor.components.values()].every((c) => !c.cached), 'the first load transpiles');
+    const again = await Executor.load(manifest, { cacheDir: join(dir, 'cache'), logger: collectingLogger([]) });
+    assert.ok([...again.components.values()].every((c) => c.cached), 'the second load reads the cache');
+  });
+});
+
+describe('executor load errors', () => {
+  it('names the component and the file that is not a component', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'spindle-bad-'));
+    await writeFile(join(dir, 'junk.wasm'), 'this is not wasm');
+    const { manifest } = await parseManifest(
+      'spindle_manifest_version = 1\n[application]\nname = "bad"\n[component.junk]\nsource = "junk.wasm"\n',
+      join(dir, 'spindle.toml'),
+    );
+    await assert.rejects(Executor.load(manifest, { cacheDir: join(dir, 'cache'), logger: collectingLogger([]) }), (err: unknown) => {
+      assert.ok(err instanceof ComponentLoadError);
+      assert.equal(err.context.component, 'junk');
+      assert.match(err.message, /component "junk": not a valid component: .*junk\.wasm/);
+      return true;
+    });
+  });
+});

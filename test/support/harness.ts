@@ -1,0 +1,75 @@
+/**
+ * Starts real Spindle apps for tests: a manifest and its WAT-built components written to a
+ * fresh temporary directory, the app started on a free port, its log collected in memory.
+ */
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { startApp, type App } from '../../src/app.js';
+import { createLogger } from '../../src/log.js';
+import { parseManifest } from '../../src/manifest/load.js';
+import type { HttpTrigger } from '../../src/triggers/http.js';
+import { writeWatComponent, type WatComponentName } from './wat-components.js';
+
+export interface TestApp {
+  app: App;
+  dir: string;
+  /** Base URL of the HTTP trigger, when the manifest has HTTP routes. */
+  url: string;
+  /** Every log record so far, parsed. */
+  logs: Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** The manifest; component sources may refer to `<name>.wasm` for each of `wat`. */
+  manifest: string;
+  wat?: WatComponentName[];
+  /** Extra files to create, path relative to the app directory → content. */
+  files?: Record<string, string>;
+}
+
+export async function makeAppDir(options: Omit<TestAppOptions, 'manifest'>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'spindle-test-'));
+  await Promise.all((options.wat ?? []).map((name) => writeWatComponent(dir, name)));
+  for (const [path, content] of Object.entries(options.files ?? {})) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+}
+
+export function collectingLogger(logs: Array<Record<string, unknown>>) {
+  return createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(JSON.parse(line)) } });
+}
+
+export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
+  const dir = await makeAppDir(options);
+  const file = join(dir, 'spindle.toml');
+  await writeFile(file, options.manifest);
+  const logs: Array<Record<string, unknown>> = [];
+  const loaded = await parseManifest(options.manifest, file);
+  const app = await startApp(loaded, { listen: '127.0.0.1:0', logger: collectingLogger(logs) });
+  const http = app.triggers.find((t) => t.kind === 'http') as HttpTrigger | undefined;
+  return {
+    app,
+    dir,
+    url: http?.url ?? '',
+    logs,
+    async stop() {
+      await app.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5_000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
