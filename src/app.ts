@@ -3,6 +3,8 @@
  * trigger given the executor's `dispatch`. `runApp` is `spindle up`: it runs until SIGINT or
  * SIGTERM and then drains.
  */
+import type { Broker } from './brokers/broker.js';
+import { createBroker, redisUrlFor } from './brokers/index.js';
 import type { Dispatch } from './event.js';
 import { errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
@@ -14,6 +16,8 @@ import type { Trigger, TriggerFactory } from './triggers/trigger.js';
 export interface AppOptions {
   /** Overrides `runtime.listen`. */
   listen?: string;
+  /** Runs in redis mode on this Redis, whatever the manifest says. */
+  redis?: string;
   logger?: Logger;
   cacheDir?: string;
 }
@@ -21,6 +25,7 @@ export interface AppOptions {
 export interface App {
   manifest: Manifest;
   executor: Executor;
+  broker: Broker;
   triggers: Trigger[];
   logger: Logger;
   /** Stops every trigger (draining events in flight), then the executor. Idempotent. */
@@ -51,18 +56,22 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
       logger.info({ component: c.id, world: c.world, ms: Math.round(ms), cached: c.cached }, `loaded component ${i}/${total}: ${c.id}`),
   });
 
+  const redisUrl = redisUrlFor(manifest.runtime, options.redis);
+  const broker = createBroker(redisUrl, logger);
+  logger.info({ mode: redisUrl ? 'redis' : 'embedded', ...(redisUrl ? { redis: redactUrl(redisUrl) } : {}) }, 'runtime mode');
+
   const dispatch = loggedDispatch(executor.dispatch, logger);
   const triggers: Trigger[] = [];
   const stopAll = async () => {
     const results = await Promise.allSettled(triggers.map((t) => t.stop({ drainMs: manifest.runtime.drain_timeout })));
     for (const r of results) if (r.status === 'rejected') logger.error({ err: errorMessage(r.reason) }, 'trigger failed to stop');
-    await executor.close();
+    await Promise.allSettled([broker.close(), executor.close()]);
   };
   try {
     for (const [kind, configs] of Object.entries(manifest.trigger) as Array<[TriggerKind, unknown[]]>) {
       if (configs.length === 0) continue;
       const { default: create } = (await import(`./triggers/${kind}.js`)) as { default: TriggerFactory<typeof kind> };
-      const trigger = create(configs as never, { manifest, logger });
+      const trigger = create(configs as never, { manifest, logger, broker });
       triggers.push(trigger);
       await trigger.start(dispatch);
     }
@@ -72,11 +81,11 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   }
 
   let stopping: Promise<void> | undefined;
-  return { manifest, executor, triggers, logger, stop: () => (stopping ??= stopAll()) };
+  return { manifest, executor, broker, triggers, logger, stop: () => (stopping ??= stopAll()) };
 }
 
 /** `spindle up`: runs the app in `file` until a signal, then drains. Returns the exit code. */
-export async function runApp(file: string, options: { listen?: string; logLevel?: string }): Promise<number> {
+export async function runApp(file: string, options: { listen?: string; redis?: string; logLevel?: string }): Promise<number> {
   const logger = createLogger(options.logLevel ? { level: options.logLevel as 'info' } : {});
   const loaded = await loadManifest(file);
   const app = await startApp(loaded, { ...options, logger });
@@ -103,3 +112,14 @@ export async function runApp(file: string, options: { listen?: string; logLevel?
   return 0;
 }
 
+
+/** A Redis URL without its password, for logs. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

@@ -4,24 +4,58 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import type { Broker } from './brokers/broker.js';
+import { DEFAULT_REDIS_URL } from './brokers/index.js';
 import { ManifestError, SpindleError, errorMessage } from './errors.js';
+import { createLogger } from './log.js';
 import { loadManifest } from './manifest/load.js';
 import { manifestSchema } from './manifest/schema.js';
+import { parseDuration } from './manifest/units.js';
 
 const USAGE = `spindle — run WebAssembly components on events
 
 Usage:
-  spindle up [manifest] [--listen host:port] [--log-level level]
-                            run the app until SIGINT/SIGTERM
+  spindle up [manifest] [--listen host:port] [--redis URL] [--log-level level]
+                            run the app until SIGINT/SIGTERM; --redis (or REDIS_URL)
+                            selects redis mode
   spindle validate [manifest]
                             check a manifest and print every problem
   spindle build [manifest] [--force]
                             componentize the JS/TS sources the manifest declares
   spindle schema            print the manifest's JSON Schema
+  spindle publish <channel> <message> [--redis URL]
+                            publish a message on a running app's Redis
+  spindle enqueue <queue> <json> [--delay 5s] [--job-id id] [--redis URL]
+                            add a job, with the retry policy its queue trigger declared
+  spindle jobs <queue> [--redis URL]
+                            job counts by state, and failed jobs with their reasons
 
-The manifest defaults to ./spindle.toml.`;
+The manifest defaults to ./spindle.toml. publish, enqueue and jobs speak to an app in redis
+mode through Redis itself: --redis, else REDIS_URL, else ${DEFAULT_REDIS_URL}.`;
 
-type Command = (positionals: string[], flags: Record<string, string | boolean | undefined>) => Promise<number>;
+type Flags = Record<string, string | boolean | undefined>;
+type Command = (positionals: string[], flags: Flags) => Promise<number>;
+
+class UsageError extends SpindleError {
+  override name = 'UsageError';
+}
+
+/** Runs `use` with a Redis broker for the CLI's one-off commands, and closes it after. */
+async function withRedis<T>(flags: Flags, use: (broker: Broker) => Promise<T>): Promise<T> {
+  const { createRedisBroker } = await import('./brokers/redis.js');
+  const url = (flags.redis as string | undefined) || process.env.REDIS_URL || DEFAULT_REDIS_URL;
+  const broker = createRedisBroker({ url, logger: createLogger({ level: 'error' }) });
+  try {
+    return await use(broker);
+  } finally {
+    await broker.close();
+  }
+}
+
+function required(value: string | undefined, what: string): string {
+  if (value === undefined) throw new UsageError(`missing ${what}`);
+  return value;
+}
 
 const commands: Record<string, Command> = {
   async validate([file = 'spindle.toml']) {
@@ -47,8 +81,48 @@ const commands: Record<string, Command> = {
     const { runApp } = await import('./app.js');
     return runApp(file, {
       listen: flags.listen as string | undefined,
+      redis: flags.redis as string | undefined,
       logLevel: flags['log-level'] as string | undefined,
     });
+  },
+
+  async publish([channel, message], flags) {
+    required(channel, '<channel>');
+    const data = new TextEncoder().encode(required(message, '<message>'));
+    await withRedis(flags, (broker) => broker.publish(channel!, data));
+    console.log(`published ${data.byteLength} bytes on "${channel}"`);
+    return 0;
+  },
+
+  async enqueue([queue, json], flags) {
+    required(queue, '<queue>');
+    const text = required(json, '<json>');
+    try {
+      JSON.parse(text);
+    } catch (cause) {
+      throw new UsageError(`the job data is not JSON: ${errorMessage(cause)}`, {}, { cause });
+    }
+    const delayMs = flags.delay === undefined ? undefined : parseDuration(String(flags.delay));
+    if (flags.delay !== undefined && delayMs === undefined) throw new UsageError(`--delay: expected a duration like "5s", got "${flags.delay}"`);
+    const id = await withRedis(flags, (broker) =>
+      broker.enqueue(queue!, new TextEncoder().encode(text), { delayMs, jobId: flags['job-id'] as string | undefined }),
+    );
+    console.log(`enqueued job ${id} on "${queue}"`);
+    return 0;
+  },
+
+  async jobs([queue], flags) {
+    required(queue, '<queue>');
+    const [counts, failed] = await withRedis(flags, (broker) => Promise.all([broker.jobCounts(queue!), broker.failedJobs(queue!, 20)]));
+    console.log(`queue "${queue}": ${Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(', ')}`);
+    if (failed.length > 0) {
+      console.log(`failed jobs (newest first, up to 20):`);
+      for (const job of failed) {
+        const when = job.failedAt ? new Date(job.failedAt).toISOString() : '';
+        console.log(`  ${job.id}  ${when}  after ${job.attemptsMade} attempt(s): ${job.reason}`);
+      }
+    }
+    return 0;
   },
 };
 
@@ -60,6 +134,9 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         listen: { type: 'string' },
+        redis: { type: 'string' },
+        delay: { type: 'string' },
+        'job-id': { type: 'string' },
         'log-level': { type: 'string' },
         force: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -83,7 +160,10 @@ export async function main(argv: string[]): Promise<number> {
     return await command(rest, parsed.values);
   } catch (err) {
     if (err instanceof ManifestError) console.error(err.message);
-    else if (err instanceof SpindleError) console.error(`spindle ${name}: ${err.message}`);
+    else if (err instanceof UsageError) {
+      console.error(`spindle ${name}: ${err.message} (see spindle --help)`);
+      return 2;
+    } else if (err instanceof SpindleError) console.error(`spindle ${name}: ${err.message}`);
     else console.error(`spindle ${name}: unexpected error:`, err);
     return 1;
   }

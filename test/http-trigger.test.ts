@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, describe, it } from 'node:test';
 import type { Dispatch, Outcome, SpindleEvent } from '../src/event.js';
+import { createEmbeddedBroker } from '../src/brokers/embedded.js';
 import { manifestSchema } from '../src/manifest/schema.js';
 import createHttpTrigger, { type HttpTrigger } from '../src/triggers/http.js';
 import { collectingLogger } from './support/harness.js';
@@ -17,6 +18,7 @@ function startTrigger(dispatch: Dispatch): Promise<HttpTrigger> {
   const trigger = createHttpTrigger([{ route: '/probe/:id/...', component: 'c' }, { route: '/x', component: 'c' }], {
     manifest,
     logger: collectingLogger([]),
+    broker: createEmbeddedBroker(),
   });
   return trigger.start(dispatch).then(() => trigger);
 }

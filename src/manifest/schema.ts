@@ -63,6 +63,9 @@ export const queueTriggerSchema = z.strictObject({
   backoff: backoffSchema.default({ type: 'exponential', delay: 1_000 }),
   keep_completed: z.number().int().min(0).default(1_000).describe('Completed jobs kept for inspection.'),
   keep_failed: z.number().int().min(0).default(10_000).describe('Failed jobs kept (the dead-letter view).'),
+  lock_duration: duration
+    .optional()
+    .describe('Redis mode: a job whose process stops renewing its lock this long is handed to another process (BullMQ default 30s).'),
 });
 
 export const cronTriggerSchema = z.strictObject({

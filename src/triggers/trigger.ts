@@ -6,6 +6,7 @@
  * Each trigger kind is one file in this folder, `<kind>.ts`, whose default export is a
  * `TriggerFactory`; the app loads it by the kind's name in the manifest.
  */
+import type { Broker } from '../brokers/broker.js';
 import type { Dispatch } from '../event.js';
 import type { Logger } from '../log.js';
 import type { Manifest, Triggers, TriggerKind } from '../manifest/schema.js';
@@ -27,6 +28,8 @@ export interface Trigger {
 export interface TriggerContext {
   manifest: Manifest;
   logger: Logger;
+  /** Pub/sub, queues and schedules, embedded or on Redis. */
+  broker: Broker;
 }
 
 export type TriggerFactory<K extends TriggerKind> = (configs: Triggers[K], context: TriggerContext) => Trigger;

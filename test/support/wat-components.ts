@@ -20,6 +20,13 @@ world sandbox {
   import wasi:cli/environment@0.2.10;
   import wasi:cli/exit@0.2.10;
   import wasi:filesystem/preopens@0.2.10;
+  import wasi:clocks/monotonic-clock@0.2.10;
+}
+
+package wasi:clocks@0.2.10 {
+  interface monotonic-clock {
+    now: func() -> u64;
+  }
 }
 
 package wasi:cli@0.2.10 {
@@ -176,6 +183,19 @@ export const SANDBOX_COMPONENTS = {
       (if (i32.load8_u (i32.const 2200))
         (then (return (call $ok (i32.const 403) (i32.const 0) (i32.const 2204) (i32.const 1)))))
       (call $ok (i32.const 200) (i32.const 0) (i32.load (i32.const 2204)) (i32.load (i32.const 2208))))`,
+  /** Busy-waits the number of milliseconds written in decimal in the event's data, then echoes it. */
+  spin: `(import "wasi:clocks/monotonic-clock@0.2.10" "now" (func $now (result i64)))
+    (func (export "handle") (param $ev i32) (result i32)
+      (local $i i32) (local $ms i64) (local $until i64)
+      (block $done (loop $digits
+        (br_if $done (i32.ge_u (local.get $i) (call $data_len (local.get $ev))))
+        (local.set $ms (i64.add (i64.mul (local.get $ms) (i64.const 10))
+          (i64.extend_i32_u (i32.sub (i32.load8_u (i32.add (call $data_ptr (local.get $ev)) (local.get $i))) (i32.const 48)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $digits)))
+      (local.set $until (i64.add (call $now) (i64.mul (local.get $ms) (i64.const 1000000))))
+      (loop $wait (br_if $wait (i64.lt_u (call $now) (local.get $until))))
+      (call $ok (i32.const 200) (i32.const 0) (call $data_ptr (local.get $ev)) (call $data_len (local.get $ev))))`,
 } satisfies Record<string, string>;
 
 export type WatComponentName = keyof typeof WAT_COMPONENTS | keyof typeof SANDBOX_COMPONENTS;

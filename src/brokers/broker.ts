@@ -1,0 +1,131 @@
+/**
+ * The broker: pub/sub, queues and schedules behind one interface, so triggers and the CLI never
+ * see a transport. Two drivers implement it with the same delivery semantics: `embedded` (one
+ * process, in memory) and `redis` (ioredis pub/sub, BullMQ queues and job schedulers, shared by
+ * every process on the same Redis). One contract test suite runs against both.
+ */
+
+/** A pub/sub message. Pub/sub is at-most-once: a subscriber that is away misses messages. */
+export interface Message {
+  channel: string;
+  /** The pattern that matched, for pattern subscriptions. */
+  pattern?: string;
+  data: Uint8Array;
+}
+
+export type SubscriptionTarget = { channel: string } | { pattern: string };
+
+export interface RetryPolicy {
+  /** Tries in total before a job fails for good. */
+  attempts: number;
+  backoff: { type: 'fixed' | 'exponential'; delay: number };
+}
+
+export interface EnqueueOptions {
+  /** Wait this long before the job can run. */
+  delayMs?: number;
+  /** A job id makes enqueueing idempotent: a second job with the same id is not added. */
+  jobId?: string;
+  /** Overrides the queue's retry policy for this job. */
+  attempts?: number;
+}
+
+/** A job handed to a processor. */
+export interface Job {
+  id: string;
+  queue: string;
+  data: Uint8Array;
+  /** 1 for the first try. */
+  attempt: number;
+  attempts: number;
+  enqueuedAt: number;
+}
+
+export interface ConsumeOptions {
+  concurrency: number;
+  policy: RetryPolicy;
+  keepCompleted: number;
+  keepFailed: number;
+  /** A job whose process stops renewing its lock for this long is handed to another process. */
+  lockMs?: number;
+}
+
+/**
+ * Processes one job. Resolves with the job's return value; throws to fail this attempt (the job
+ * is retried with backoff while attempts remain), or throws `GiveUpError` to fail it at once.
+ */
+export type Processor = (job: Job) => Promise<Uint8Array | undefined>;
+
+/** Thrown by a processor to fail a job without further attempts. */
+export class GiveUpError extends Error {
+  override name = 'GiveUpError';
+}
+
+export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
+
+export interface JobCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  completed: number;
+  failed: number;
+}
+
+export interface FailedJob {
+  id: string;
+  data: Uint8Array;
+  attemptsMade: number;
+  reason: string;
+  failedAt: number;
+}
+
+export interface CompletedJob {
+  id: string;
+  returnValue: Uint8Array | undefined;
+  attemptsMade: number;
+}
+
+/** A tick of a schedule, with the time it was due. */
+export interface Tick {
+  scheduledAt: Date;
+}
+
+export interface ScheduleOptions {
+  /** Unique within the app; the same id in several processes is the same schedule. */
+  id: string;
+  /** 5 fields (minutes) or 6 (seconds first). */
+  cron: string;
+  timezone?: string;
+}
+
+/** Something started that must be stopped: a subscription, a consumer, a schedule. */
+export interface Stoppable {
+  /** Stops taking work and waits up to `drainMs` for work in progress. Idempotent. */
+  stop(drainMs?: number): Promise<void>;
+}
+
+export interface Broker {
+  readonly driver: 'embedded' | 'redis';
+  publish(channel: string, data: Uint8Array): Promise<void>;
+  subscribe(target: SubscriptionTarget, handler: (message: Message) => Promise<void>): Promise<Stoppable>;
+  /** Records the retry policy of `queue`, applied to every job enqueued through Spindle. */
+  declareQueue(queue: string, policy: RetryPolicy): Promise<void>;
+  /** Adds a job and returns its id. */
+  enqueue(queue: string, data: Uint8Array, options?: EnqueueOptions): Promise<string>;
+  consume(queue: string, options: ConsumeOptions, processor: Processor): Promise<Stoppable>;
+  jobCounts(queue: string): Promise<JobCounts>;
+  failedJobs(queue: string, limit?: number): Promise<FailedJob[]>;
+  completedJobs(queue: string, limit?: number): Promise<CompletedJob[]>;
+  /**
+   * Fires `onTick` once per tick of `options.cron`, across every process sharing the broker.
+   * A tick that comes while the previous one is still running is skipped, never queued.
+   */
+  schedule(options: ScheduleOptions, onTick: (tick: Tick) => Promise<void>): Promise<Stoppable>;
+  /** Closes connections. Stop subscriptions, consumers and schedules first. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Delay before retry number `retry` (1 = the first retry) under `policy`. */
+export function backoffDelay(policy: RetryPolicy, retry: number): number {
+  return policy.backoff.type === 'fixed' ? policy.backoff.delay : policy.backoff.delay * 2 ** (retry - 1);
+}

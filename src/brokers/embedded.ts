@@ -1,0 +1,220 @@
+/**
+ * The embedded broker: pub/sub, queues and schedules inside one process, with the delivery
+ * semantics of the Redis driver (at-most-once pub/sub with channels and glob patterns; queues
+ * with concurrency, attempts, backoff, give-up and bounded retention; cron ticks that never
+ * overlap). Nothing survives the process: it is for `spindle up` on one machine and for tests.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'eventemitter3';
+import cron from 'node-cron';
+import {
+  backoffDelay,
+  GiveUpError,
+  type Broker,
+  type CompletedJob,
+  type ConsumeOptions,
+  type EnqueueOptions,
+  type FailedJob,
+  type Job,
+  type JobCounts,
+  type Message,
+  type Processor,
+  type RetryPolicy,
+  type ScheduleOptions,
+  type Stoppable,
+  type SubscriptionTarget,
+  type Tick,
+} from './broker.js';
+import { globToRegExp } from './glob.js';
+import { drain } from './drain.js';
+
+interface StoredJob {
+  id: string;
+  data: Uint8Array;
+  attemptsMade: number;
+  attempts: number;
+  enqueuedAt: number;
+  reason?: string;
+  failedAt?: number;
+  returnValue?: Uint8Array;
+}
+
+const DEFAULT_POLICY: RetryPolicy = { attempts: 1, backoff: { type: 'fixed', delay: 0 } };
+
+class EmbeddedQueue {
+  readonly waiting: StoredJob[] = [];
+  readonly delayed = new Map<string, { job: StoredJob; timer: NodeJS.Timeout }>();
+  readonly active = new Map<string, StoredJob>();
+  readonly completed: StoredJob[] = [];
+  readonly failed: StoredJob[] = [];
+  readonly ids = new Set<string>();
+  policy: RetryPolicy = DEFAULT_POLICY;
+  keepCompleted = 1_000;
+  keepFailed = 10_000;
+  /** Emits 'job' when a job becomes waiting. */
+  readonly signal = new EventEmitter();
+
+  makeWaiting(job: StoredJob): void {
+    this.waiting.push(job);
+    this.signal.emit('job');
+  }
+
+  retain(list: StoredJob[], job: StoredJob, keep: number): void {
+    list.push(job);
+    while (list.length > keep) this.ids.delete(list.shift()!.id);
+  }
+}
+
+export function createEmbeddedBroker(): Broker {
+  const channels = new EventEmitter();
+  const patterns = new Set<{ pattern: string; regexp: RegExp; handler: (m: Message) => Promise<void> }>();
+  const queues = new Map<string, EmbeddedQueue>();
+  const queue = (name: string) => {
+    let q = queues.get(name);
+    if (!q) queues.set(name, (q = new EmbeddedQueue()));
+    return q;
+  };
+  const deliver = (handler: (m: Message) => Promise<void>, message: Message) =>
+    // Errors are the subscriber's to report; a failing handler never stops delivery.
+    setImmediate(() => void handler(message).catch(() => {}));
+
+  return {
+    driver: 'embedded',
+
+    async publish(channel, data) {
+      for (const listener of channels.listeners(channel)) deliver(listener as (m: Message) => Promise<void>, { channel, data });
+      for (const p of patterns) if (p.regexp.test(channel)) deliver(p.handler, { channel, pattern: p.pattern, data });
+    },
+
+    async subscribe(target: SubscriptionTarget, handler) {
+      if ('channel' in target) {
+        channels.on(target.channel, handler);
+        return { stop: async () => void channels.off(target.channel, handler) };
+      }
+      const entry = { pattern: target.pattern, regexp: globToRegExp(target.pattern), handler };
+      patterns.add(entry);
+      return { stop: async () => void patterns.delete(entry) };
+    },
+
+    async declareQueue(name, policy) {
+      queue(name).policy = policy;
+    },
+
+    async enqueue(name, data, options: EnqueueOptions = {}) {
+      const q = queue(name);
+      const id = options.jobId ?? randomUUID();
+      if (q.ids.has(id)) return id;
+      q.ids.add(id);
+      const job: StoredJob = { id, data, attemptsMade: 0, attempts: options.attempts ?? q.policy.attempts, enqueuedAt: Date.now() };
+      if (options.delayMs && options.delayMs > 0) {
+        q.delayed.set(id, { job, timer: setTimeout(() => (q.delayed.delete(id), q.makeWaiting(job)), options.delayMs) });
+      } else q.makeWaiting(job);
+      return id;
+    },
+
+    async consume(name, options: ConsumeOptions, processor: Processor) {
+      const q = queue(name);
+      q.policy = options.policy;
+      q.keepCompleted = options.keepCompleted;
+      q.keepFailed = options.keepFailed;
+      let running = 0;
+      let stopped = false;
+      const inFlight = new Set<Promise<void>>();
+
+      const run = async (job: StoredJob) => {
+        job.attemptsMade++;
+        const attempt: Job = { id: job.id, queue: name, data: job.data, attempt: job.attemptsMade, attempts: job.attempts, enqueuedAt: job.enqueuedAt };
+        try {
+          job.returnValue = await processor(attempt);
+          q.active.delete(job.id);
+          q.retain(q.completed, job, q.keepCompleted);
+        } catch (err) {
+          q.active.delete(job.id);
+          job.reason = err instanceof Error ? err.message : String(err);
+          if (err instanceof GiveUpError || job.attemptsMade >= job.attempts) {
+            job.failedAt = Date.now();
+            q.retain(q.failed, job, q.keepFailed);
+          } else {
+            const delay = backoffDelay(q.policy, job.attemptsMade);
+            q.delayed.set(job.id, { job, timer: setTimeout(() => (q.delayed.delete(job.id), q.makeWaiting(job)), delay) });
+          }
+        }
+      };
+
+      const pump = () => {
+        while (!stopped && running < options.concurrency && q.waiting.length > 0) {
+          const job = q.waiting.shift()!;
+          q.active.set(job.id, job);
+          running++;
+          const p = run(job).finally(() => {
+            running--;
+            inFlight.delete(p);
+            pump();
+          });
+          inFlight.add(p);
+        }
+      };
+      q.signal.on('job', pump);
+      pump();
+
+      let stopping: Promise<void> | undefined;
+      return {
+        stop(drainMs = 10_000) {
+          stopping ??= (async () => {
+            stopped = true;
+            q.signal.off('job', pump);
+            await drain(inFlight, drainMs);
+          })();
+          return stopping;
+        },
+      };
+    },
+
+    async jobCounts(name): Promise<JobCounts> {
+      const q = queue(name);
+      return { waiting: q.waiting.length, active: q.active.size, delayed: q.delayed.size, completed: q.completed.length, failed: q.failed.length };
+    },
+
+    async failedJobs(name, limit = 100): Promise<FailedJob[]> {
+      return queue(name)
+        .failed.slice(-limit)
+        .reverse()
+        .map((j) => ({ id: j.id, data: j.data, attemptsMade: j.attemptsMade, reason: j.reason ?? '', failedAt: j.failedAt ?? 0 }));
+    },
+
+    async completedJobs(name, limit = 100): Promise<CompletedJob[]> {
+      return queue(name)
+        .completed.slice(-limit)
+        .reverse()
+        .map((j) => ({ id: j.id, returnValue: j.returnValue, attemptsMade: j.attemptsMade }));
+    },
+
+    async schedule(options: ScheduleOptions, onTick: (tick: Tick) => Promise<void>) {
+      const inFlight = new Set<Promise<void>>();
+      const task = cron.schedule(
+        options.cron,
+        (context) => {
+          const p = onTick({ scheduledAt: context.date }).finally(() => inFlight.delete(p));
+          inFlight.add(p);
+          return p;
+        },
+        { name: options.id, timezone: options.timezone, noOverlap: true },
+      );
+      let stopping: Promise<void> | undefined;
+      return {
+        stop(drainMs = 10_000) {
+          stopping ??= (async () => {
+            await task.stop();
+            await task.destroy();
+            await drain(inFlight, drainMs);
+          })();
+          return stopping;
+        },
+      };
+    },
+
+    async close() {
+      for (const q of queues.values()) for (const { timer } of q.delayed.values()) clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * The Redis driver: pub/sub over ioredis (one subscriber connection, binary-safe, resubscribing
+ * after every reconnect), queues on BullMQ, cron on BullMQ job schedulers so each tick fires
+ * once across every process sharing the Redis. Spindle adds no coordination of its own.
+ */
+import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
+import { Redis, type RedisOptions } from 'ioredis';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import {
+  GiveUpError,
+  type Broker,
+  type ConsumeOptions,
+  type JobCounts,
+  type Message,
+  type RetryPolicy,
+  type Stoppable,
+  type SubscriptionTarget,
+} from './broker.js';
+import { drain } from './drain.js';
+import { bytesToJobValue, jobValueToBytes } from './job-data.js';
+
+export interface RedisBrokerOptions {
+  url: string;
+  logger: Logger;
+  /** Key prefix for everything Spindle stores; default `spindle`. */
+  prefix?: string;
+}
+
+type Handler = (message: Message) => Promise<void>;
+
+/** How long a queue's retry policy read from Redis is trusted before reading it again. */
+const POLICY_TTL_MS = 5_000;
+
+export function createRedisBroker(options: RedisBrokerOptions): Broker {
+  const prefix = options.prefix ?? 'spindle';
+  const log = options.logger.child({ broker: 'redis' });
+  const base = redisOptionsFromUrl(options.url);
+  const connect = (role: string) => {
+    const client = new Redis(base);
+    let wasReady = false;
+    client.on('ready', () => {
+      if (wasReady) log.info({ role }, 'reconnected to Redis');
+      wasReady = true;
+    });
+    client.on('reconnecting', (ms: number) => log.warn({ role, inMs: ms }, 'connection to Redis lost; reconnecting'));
+    client.on('error', (err: Error) => log.debug({ role, err: err.message }, 'Redis connection error'));
+    return client;
+  };
+
+  let commands: Redis | undefined;
+  const command = () => (commands ??= connect('commands'));
+  let subscriber: Redis | undefined;
+  const channelHandlers = new Map<string, Set<Handler>>();
+  const patternHandlers = new Map<string, Set<Handler>>();
+  const queues = new Map<string, Queue>();
+  const policies = new Map<string, { policy: RetryPolicy | undefined; readAt: number }>();
+  // BullMQ's blocking connections must retry forever instead of failing commands; given
+  // options rather than a client, BullMQ owns and closes the connections it makes.
+  const workerConnection = { ...base, maxRetriesPerRequest: null } as ConnectionOptions;
+
+  const queueFor = (name: string) => {
+    let q = queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: command(), prefix });
+      q.on('error', (err) => log.warn({ queue: name, err: err.message }, 'queue error'));
+      queues.set(name, q);
+    }
+    return q;
+  };
+
+  const subscriberClient = () => {
+    if (subscriber) return subscriber;
+    const client = connect('subscriber');
+    client.on('messageBuffer', (channel: Buffer, data: Buffer) => {
+      const name = channel.toString();
+      for (const h of channelHandlers.get(name) ?? []) void h({ channel: name, data: new Uint8Array(data) }).catch(() => {});
+    });
+    client.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, data: Buffer) => {
+      const p = pattern.toString();
+      for (const h of patternHandlers.get(p) ?? []) void h({ channel: channel.toString(), pattern: p, data: new Uint8Array(data) }).catch(() => {});
+    });
+    return (subscriber = client);
+  };
+
+  async function readPolicy(queue: string): Promise<RetryPolicy | undefined> {
+    const cached = policies.get(queue);
+    if (cached && Date.now() - cached.readAt < POLICY_TTL_MS) return cached.policy;
+    const raw = await command().get(`${prefix}:policy:${queue}`);
+    const policy = raw ? (JSON.parse(raw) as RetryPolicy) : undefined;
+    policies.set(queue, { policy, readAt: Date.now() });
+    return policy;
+  }
+
+  async function stopWorker(worker: Worker, drainMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = worker.close().then(() => true);
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)));
+    const done = await Promise.race([graceful, timedOut]);
+    clearTimeout(timer);
+    // Jobs still running are left locked; BullMQ hands them to another process once the lock lapses.
+    if (!done) await worker.close(true);
+  }
+
+  return {
+    driver: 'redis',
+
+    async publish(channel, data) {
+      await command().publish(channel, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    },
+
+    async subscribe(target: SubscriptionTarget, handler) {
+      const client = subscriberClient();
+      const [map, key] = 'channel' in target ? [channelHandlers, target.channel] : [patternHandlers, target.pattern];
+      let set = map.get(key);
+      if (!set) {
+        map.set(key, (set = new Set()));
+        if ('channel' in target) await client.subscribe(key);
+        else await client.psubscribe(key);
+      }
+      set.add(handler);
+      let stopped = false;
+      return {
+        async stop() {
+          if (stopped) return;
+          stopped = true;
+          set.delete(handler);
+          if (set.size > 0) return;
+          map.delete(key);
+          if (client.status !== 'ready') return;
+          await ('channel' in target ? client.unsubscribe(key) : client.punsubscribe(key)).catch(() => {});
+        },
+      };
+    },
+
+    async declareQueue(queue, policy) {
+      await command().set(`${prefix}:policy:${queue}`, JSON.stringify(policy));
+      policies.set(queue, { policy, readAt: Date.now() });
+    },
+
+    async enqueue(queue, data, enqueueOptions = {}) {
+      const policy = await readPolicy(queue);
+      const job = await queueFor(queue).add('job', bytesToJobValue(data), {
+        attempts: enqueueOptions.attempts ?? policy?.attempts ?? 1,
+        backoff: policy?.backoff,
+        delay: enqueueOptions.delayMs,
+        jobId: enqueueOptions.jobId,
+      });
+      return job.id!;
+    },
+
+    async consume(queue, consume: ConsumeOptions, processor) {
+      const worker = new Worker(
+        queue,
+        async (job: BullJob) => {
+          try {
+            const result = await processor({
+              id: job.id!,
+              queue,
+              data: jobValueToBytes(job.data),
+              attempt: job.attemptsMade + 1,
+              attempts: job.opts.attempts ?? 1,
+              enqueuedAt: job.timestamp,
+            });
+            return bytesToJobValue(result);
+          } catch (err) {
+            if (err instanceof GiveUpError) throw new UnrecoverableError(err.message);
+            throw err;
+          }
+        },
+        {
+          connection: workerConnection,
+          prefix,
+          concurrency: consume.concurrency,
+          removeOnComplete: { count: consume.keepCompleted },
+          removeOnFail: { count: consume.keepFailed },
+          ...(consume.lockMs ? { lockDuration: consume.lockMs, stalledInterval: consume.lockMs } : {}),
+        },
+      );
+      worker.on('error', (err) => log.warn({ queue, err: err.message }, 'queue worker error'));
+      let stopping: Promise<void> | undefined;
+      return { stop: (drainMs = 10_000) => (stopping ??= stopWorker(worker, drainMs)) };
+    },
+
+    async jobCounts(queue): Promise<JobCounts> {
+      const c = await queueFor(queue).getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+      return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, completed: c.completed ?? 0, failed: c.failed ?? 0 };
+    },
+
+    async failedJobs(queue, limit = 100) {
+      const jobs = await queueFor(queue).getFailed(0, limit - 1);
+      return jobs.map((j) => ({ id: j.id!, data: jobValueToBytes(j.data), attemptsMade: j.attemptsMade, reason: j.failedReason ?? '', failedAt: j.finishedOn ?? 0 }));
+    },
+
+    async completedJobs(queue, limit = 100) {
+      const jobs = await queueFor(queue).getCompleted(0, limit - 1);
+      return jobs.map((j) => ({ id: j.id!, returnValue: j.returnvalue === undefined ? undefined : jobValueToBytes(j.returnvalue), attemptsMade: j.attemptsMade }));
+    },
+
+    async schedule(schedule, onTick) {
+      const queue = `cron-${schedule.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+      await queueFor(queue).upsertJobScheduler(
+        schedule.id,
+        { pattern: schedule.cron, ...(schedule.timezone ? { tz: schedule.timezone } : {}) },
+        { name: 'tick', opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } } },
+      );
+      const inFlight = new Set<Promise<void>>();
+      const worker = new Worker(
+        queue,
+        async (job: BullJob) => {
+          const p = onTick({ scheduledAt: new Date(job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0)) });
+          inFlight.add(p);
+          try {
+            await p;
+          } finally {
+            inFlight.delete(p);
+          }
+        },
+        { connection: workerConnection, prefix, concurrency: 1 },
+      );
+      worker.on('error', (err) => log.warn({ schedule: schedule.id, err: err.message }, 'schedule worker error'));
+      let stopping: Promise<void> | undefined;
+      return {
+        stop: (drainMs = 10_000) =>
+          (stopping ??= (async () => {
+            await drain(inFlight, drainMs);
+            await stopWorker(worker, 0);
+          })()),
+      } satisfies Stoppable;
+    },
+
+    async close() {
+      const results = await Promise.allSettled([
+        ...[...queues.values()].map((q) => q.close()),
+        subscriber?.quit().catch(() => subscriber?.disconnect()),
+        commands?.quit().catch(() => commands?.disconnect()),
+      ]);
+      for (const r of results) if (r.status === 'rejected') log.warn({ err: errorMessage(r.reason) }, 'closing the Redis broker');
+    },
+  };
+}
+
+/** ioredis options for a `redis://` or `rediss://` URL, reconnecting with capped backoff. */
+export function redisOptionsFromUrl(url: string): RedisOptions {
+  const u = new URL(url);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`expected a redis:// or rediss:// URL, got "${url}"`);
+  const db = u.pathname.replace(/^\//, '');
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port || 6379),
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(db ? { db: Number(db) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+    retryStrategy: (times: number) => Math.min(times * 200, 5_000),
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * Cron trigger (`[[trigger.cron]]`): each tick of a 5- or 6-field expression becomes an event
+ * carrying the schedule and the time the tick was due. Embedded, node-cron keeps time; on
+ * Redis, BullMQ job schedulers do, so one tick fires once across every process. A tick that
+ * comes while the previous one still runs is skipped (embedded) or waits as the single next
+ * job (Redis): ticks never pile up.
+ */
+import type { Stoppable } from '../brokers/broker.js';
+import { newEventId, type SpindleEvent } from '../event.js';
+import type { CronTriggerConfig } from '../manifest/schema.js';
+import type { Trigger, TriggerContext, TriggerFactory } from './trigger.js';
+
+export const KIND = 'cron';
+
+function toEvent(config: CronTriggerConfig, scheduledAt: Date): SpindleEvent {
+  const firedAt = new Date();
+  return {
+    id: newEventId(),
+    source: '/spindle/cron',
+    type: 'spindle.cron.tick',
+    subject: config.schedule,
+    time: scheduledAt.toISOString(),
+    data: new Uint8Array(),
+    attributes: [
+      ['cron.schedule', config.schedule],
+      ['cron.timezone', config.timezone ?? 'UTC'],
+      ['cron.scheduled-at', scheduledAt.toISOString()],
+      ['cron.fired-at', firedAt.toISOString()],
+    ],
+  };
+}
+
+function createCronTrigger(configs: CronTriggerConfig[], context: TriggerContext): Trigger {
+  const logger = context.logger.child({ trigger: KIND });
+  const app = context.manifest.application.name;
+  const schedules: Stoppable[] = [];
+  let stopping: Promise<void> | undefined;
+
+  return {
+    kind: KIND,
+
+    async start(dispatch) {
+      for (const [i, config] of configs.entries()) {
+        const schedule = await context.broker.schedule(
+          { id: `${app}.${config.component}.${i}`, cron: config.schedule, timezone: config.timezone ?? 'UTC' },
+          async ({ scheduledAt }) => {
+            if (stopping) return;
+            const event = toEvent(config, scheduledAt);
+            const outcome = await dispatch(config.component, event);
+            if (!outcome.ok) {
+              logger.error({ component: config.component, schedule: config.schedule, eventId: event.id, failure: outcome.failure.kind }, `tick failed: ${outcome.failure.message}`);
+            }
+          },
+        );
+        schedules.push(schedule);
+      }
+      logger.info({ schedules: configs.map((c) => `${c.schedule} -> ${c.component}`) }, 'scheduled');
+    },
+
+    stop(options = {}) {
+      stopping ??= Promise.allSettled(schedules.map((s) => s.stop(options.drainMs ?? context.manifest.runtime.drain_timeout))).then(() => {});
+      return stopping;
+    },
+  };
+}
+
+export default createCronTrigger satisfies TriggerFactory<'cron'>;

@@ -1,0 +1,90 @@
+/**
+ * Queue trigger (`[[trigger.queue]]`): each job becomes an event; the reply body becomes the
+ * job's return value. A handler's `retry-later`, a trap and a timeout fail the attempt, and the
+ * job is retried with the queue's backoff while attempts remain; `give-up` fails it at once.
+ * Failed jobs are kept (`keep_failed`) for `spindle jobs` to show. On Redis, BullMQ runs each
+ * job once across processes and hands the job of a process that died to another.
+ */
+import { GiveUpError, type Job, type Stoppable } from '../brokers/broker.js';
+import type { Dispatch, Outcome, SpindleEvent } from '../event.js';
+import type { QueueTriggerConfig } from '../manifest/schema.js';
+import type { Trigger, TriggerContext, TriggerFactory } from './trigger.js';
+
+export const KIND = 'queue';
+
+/** How long a job waits for its component to have room before the attempt counts as failed. */
+const OVERLOAD_WAIT_MS = 10_000;
+const OVERLOAD_POLL_MS = 50;
+
+function toEvent(job: Job): SpindleEvent {
+  return {
+    id: `${job.queue}:${job.id}:${job.attempt}`,
+    source: `/spindle/queue/${job.queue}`,
+    type: 'spindle.queue.job',
+    subject: job.id,
+    time: new Date(job.enqueuedAt).toISOString(),
+    data: job.data,
+    attributes: [
+      ['queue.name', job.queue],
+      ['queue.job-id', job.id],
+      ['queue.attempt', String(job.attempt)],
+      ['queue.attempts', String(job.attempts)],
+    ],
+  };
+}
+
+/** Dispatches, waiting while the component is at its concurrency bound rather than spending an attempt. */
+async function dispatchPatiently(dispatch: Dispatch, component: string, event: SpindleEvent): Promise<Outcome> {
+  const deadline = Date.now() + OVERLOAD_WAIT_MS;
+  for (;;) {
+    const outcome = await dispatch(component, event);
+    if (outcome.ok || outcome.failure.kind !== 'overloaded' || Date.now() > deadline) return outcome;
+    await new Promise((resolve) => setTimeout(resolve, OVERLOAD_POLL_MS));
+  }
+}
+
+function createQueueTrigger(configs: QueueTriggerConfig[], context: TriggerContext): Trigger {
+  const logger = context.logger.child({ trigger: KIND });
+  const consumers: Stoppable[] = [];
+  let stopping: Promise<void> | undefined;
+
+  return {
+    kind: KIND,
+
+    async start(dispatch) {
+      for (const config of configs) {
+        const policy = { attempts: config.attempts, backoff: config.backoff };
+        await context.broker.declareQueue(config.queue, policy);
+        const consumer = await context.broker.consume(
+          config.queue,
+          { concurrency: config.concurrency, policy, keepCompleted: config.keep_completed, keepFailed: config.keep_failed, lockMs: config.lock_duration },
+          async (job) => {
+            const event = toEvent(job);
+            const outcome = await dispatchPatiently(dispatch, config.component, event);
+            if (outcome.ok) {
+              logger.debug({ component: config.component, queue: config.queue, jobId: job.id, attempt: job.attempt, eventId: event.id }, 'job completed');
+              return outcome.reply.body;
+            }
+            const { kind, message } = outcome.failure;
+            const final = kind === 'give-up' || job.attempt >= job.attempts;
+            logger.warn(
+              { component: config.component, queue: config.queue, jobId: job.id, attempt: job.attempt, attempts: job.attempts, eventId: event.id, failure: kind },
+              `job attempt failed${final ? ' for good' : ', will retry'}: ${message}`,
+            );
+            if (kind === 'give-up') throw new GiveUpError(message);
+            throw new Error(`${kind}: ${message}`);
+          },
+        );
+        consumers.push(consumer);
+      }
+      logger.info({ queues: configs.map((c) => `${c.queue} -> ${c.component} (concurrency ${c.concurrency})`) }, 'consuming');
+    },
+
+    stop(options = {}) {
+      stopping ??= Promise.allSettled(consumers.map((c) => c.stop(options.drainMs ?? context.manifest.runtime.drain_timeout))).then(() => {});
+      return stopping;
+    },
+  };
+}
+
+export default createQueueTrigger satisfies TriggerFactory<'queue'>;

@@ -1,0 +1,221 @@
+/**
+ * One contract, two drivers: every test here runs against the embedded broker and against the
+ * Redis driver on a private redis-server, so both keep the same delivery semantics.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { GiveUpError, type Broker, type Job, type Message, type Stoppable } from '../src/brokers/broker.js';
+import { createEmbeddedBroker } from '../src/brokers/embedded.js';
+import { createRedisBroker } from '../src/brokers/redis.js';
+import { collectingLogger, waitFor } from './support/harness.js';
+import { startRedis, type TestRedis } from './support/redis-server.js';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
+const unique = (what: string) => `${what}-${randomUUID().slice(0, 8)}`;
+const policy = (attempts: number, type: 'fixed' | 'exponential' = 'fixed', delay = 20) => ({ attempts, backoff: { type, delay } });
+const consumeOptions = (attempts: number, concurrency = 1) => ({ concurrency, policy: policy(attempts), keepCompleted: 100, keepFailed: 100 });
+
+function testBroker(name: string, create: () => Promise<Broker>, cleanup: () => Promise<void>) {
+  describe(`broker contract: ${name}`, () => {
+    let broker: Broker;
+    const stoppables: Stoppable[] = [];
+    before(async () => {
+      broker = await create();
+    });
+    after(async () => {
+      await Promise.all(stoppables.map((s) => s.stop(1_000)));
+      await broker.close();
+      await cleanup();
+    });
+    const track = <T extends Stoppable>(s: T) => (stoppables.push(s), s);
+
+    it('delivers a published message to every subscriber of the channel, bytes intact', async () => {
+      const channel = unique('ch');
+      const a: Message[] = [];
+      const b: Message[] = [];
+      track(await broker.subscribe({ channel }, async (m) => void a.push(m)));
+      track(await broker.subscribe({ channel }, async (m) => void b.push(m)));
+      const payload = new Uint8Array([0, 1, 2, 0xfe, 0xff, 0x80, 10, 13]);
+      await broker.publish(channel, payload);
+      await waitFor(() => a.length === 1 && b.length === 1, 5_000, 'both subscribers');
+      assert.deepEqual([...a[0]!.data], [...payload]);
+      assert.deepEqual([...b[0]!.data], [...payload]);
+      assert.equal(a[0]!.channel, channel);
+      assert.equal(a[0]!.pattern, undefined);
+    });
+
+    it('delivers to glob pattern subscriptions with the channel and the pattern', async () => {
+      const base = unique('orders');
+      const seen: Message[] = [];
+      track(await broker.subscribe({ pattern: `${base}.*` }, async (m) => void seen.push(m)));
+      await broker.publish(`${base}.created`, bytes('one'));
+      await broker.publish(`${base}x.created`, bytes('not matching'));
+      await broker.publish(`${base}.paid`, bytes('two'));
+      await waitFor(() => seen.length === 2, 5_000, 'two pattern messages');
+      assert.deepEqual(seen.map((m) => [m.channel, m.pattern, text(m.data)]).sort(), [
+        [`${base}.created`, `${base}.*`, 'one'],
+        [`${base}.paid`, `${base}.*`, 'two'],
+      ]);
+    });
+
+    it('stops delivering after a subscription stops', async () => {
+      const channel = unique('ch');
+      const seen: Message[] = [];
+      const other: Message[] = [];
+      const sub = await broker.subscribe({ channel }, async (m) => void seen.push(m));
+      track(await broker.subscribe({ channel }, async (m) => void other.push(m)));
+      await broker.publish(channel, bytes('1'));
+      await waitFor(() => seen.length === 1 && other.length === 1);
+      await sub.stop();
+      await broker.publish(channel, bytes('2'));
+      await waitFor(() => other.length === 2);
+      assert.equal(seen.length, 1);
+    });
+
+    it('runs a job and stores the processor\'s result as its return value', async () => {
+      const queue = unique('q');
+      const seen: Job[] = [];
+      track(await broker.consume(queue, consumeOptions(1), async (job) => (seen.push(job), bytes(`done ${text(job.data)}`))));
+      const id = await broker.enqueue(queue, bytes('{"n":1}'));
+      await waitFor(async () => (await broker.jobCounts(queue)).completed === 1, 5_000, 'the job to complete');
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]!.id, id);
+      assert.equal(text(seen[0]!.data), '{"n":1}');
+      assert.equal(seen[0]!.attempt, 1);
+      const [done] = await broker.completedJobs(queue);
+      assert.equal(done!.id, id);
+      assert.equal(text(done!.returnValue), 'done {"n":1}');
+    });
+
+    it('keeps binary job data and return values intact', async () => {
+      const queue = unique('q');
+      const payload = new Uint8Array([0xff, 0, 0xfe, 1]);
+      let got: Uint8Array | undefined;
+      track(await broker.consume(queue, consumeOptions(1), async (job) => ((got = job.data), new Uint8Array([9, 0xff]))));
+      await broker.enqueue(queue, payload);
+      await waitFor(async () => (await broker.jobCounts(queue)).completed === 1);
+      assert.deepEqual([...got!], [...payload]);
+      assert.deepEqual([...(await broker.completedJobs(queue))[0]!.returnValue!], [9, 0xff]);
+    });
+
+    it('retries a failing job with the declared attempts and then completes it', async () => {
+      const queue = unique('q');
+      const attempts: number[] = [];
+      await broker.declareQueue(queue, policy(3));
+      track(
+        await broker.consume(queue, consumeOptions(3), async (job) => {
+          attempts.push(job.attempt);
+          if (job.attempt < 3) throw new Error(`attempt ${job.attempt} failed`);
+          return bytes('third time lucky');
+        }),
+      );
+      await broker.enqueue(queue, bytes('{}'));
+      await waitFor(async () => (await broker.jobCounts(queue)).completed === 1, 10_000, 'completion after retries');
+      assert.deepEqual(attempts, [1, 2, 3]);
+    });
+
+    it('fails a job for good after its attempts, keeping it with the last reason', async () => {
+      const queue = unique('q');
+      await broker.declareQueue(queue, policy(2));
+      track(await broker.consume(queue, consumeOptions(2), async (job) => { throw new Error(`broken on attempt ${job.attempt}`); }));
+      const id = await broker.enqueue(queue, bytes('{"x":1}'));
+      await waitFor(async () => (await broker.jobCounts(queue)).failed === 1, 10_000, 'the job to fail');
+      const [failed] = await broker.failedJobs(queue);
+      assert.equal(failed!.id, id);
+      assert.equal(failed!.attemptsMade, 2);
+      assert.equal(failed!.reason, 'broken on attempt 2');
+      assert.equal(text(failed!.data), '{"x":1}');
+    });
+
+    it('fails a job at once on GiveUpError, whatever attempts remain', async () => {
+      const queue = unique('q');
+      await broker.declareQueue(queue, policy(5));
+      let calls = 0;
+      track(await broker.consume(queue, consumeOptions(5), async () => { calls++; throw new GiveUpError('malformed order'); }));
+      await broker.enqueue(queue, bytes('{}'));
+      await waitFor(async () => (await broker.jobCounts(queue)).failed === 1, 5_000);
+      assert.equal(calls, 1);
+      assert.equal((await broker.failedJobs(queue))[0]!.reason, 'malformed order');
+    });
+
+    it('waits the exponential backoff between attempts', async () => {
+      const queue = unique('q');
+      const p = policy(3, 'exponential', 150);
+      await broker.declareQueue(queue, p);
+      const times: number[] = [];
+      track(await broker.consume(queue, { ...consumeOptions(3), policy: p }, async () => { times.push(Date.now()); throw new Error('again'); }));
+      await broker.enqueue(queue, bytes('{}'));
+      await waitFor(async () => (await broker.jobCounts(queue)).failed === 1, 10_000);
+      assert.equal(times.length, 3);
+      assert.ok(times[1]! - times[0]! >= 140, `first retry after ${times[1]! - times[0]!} ms, expected ≥ 150`);
+      assert.ok(times[2]! - times[1]! >= 290, `second retry after ${times[2]! - times[1]!} ms, expected ≥ 300`);
+    });
+
+    it('runs at most `concurrency` jobs at once', async () => {
+      const queue = unique('q');
+      let running = 0;
+      let peak = 0;
+      track(
+        await broker.consume(queue, consumeOptions(1, 3), async () => {
+          peak = Math.max(peak, ++running);
+          await new Promise((r) => setTimeout(r, 60));
+          running--;
+          return undefined;
+        }),
+      );
+      for (let i = 0; i < 9; i++) await broker.enqueue(queue, bytes(`${i}`));
+      await waitFor(async () => (await broker.jobCounts(queue)).completed === 9, 10_000);
+      assert.equal(peak, 3);
+    });
+
+    it('adds a job with a given id only once', async () => {
+      const queue = unique('q');
+      let calls = 0;
+      track(await broker.consume(queue, consumeOptions(1), async () => (calls++, undefined)));
+      const first = await broker.enqueue(queue, bytes('1'), { jobId: 'order-42' });
+      const second = await broker.enqueue(queue, bytes('2'), { jobId: 'order-42' });
+      assert.equal(first, 'order-42');
+      assert.equal(second, 'order-42');
+      await waitFor(async () => (await broker.jobCounts(queue)).completed === 1);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(calls, 1);
+    });
+
+    it('holds a delayed job back until its delay has passed', async () => {
+      const queue = unique('q');
+      const enqueued = Date.now();
+      let ranAt = 0;
+      track(await broker.consume(queue, consumeOptions(1), async () => ((ranAt = Date.now()), undefined)));
+      await broker.enqueue(queue, bytes('{}'), { delayMs: 300 });
+      assert.equal((await broker.jobCounts(queue)).delayed, 1);
+      await waitFor(() => ranAt > 0, 5_000);
+      assert.ok(ranAt - enqueued >= 290, `ran after ${ranAt - enqueued} ms`);
+    });
+
+    it('fires a per-second schedule on whole seconds and stops firing when stopped', async () => {
+      const ticks: Date[] = [];
+      const schedule = await broker.schedule({ id: unique('every-second'), cron: '* * * * * *' }, async (tick) => void ticks.push(tick.scheduledAt));
+      await waitFor(() => ticks.length >= 2, 5_000, 'two ticks');
+      await schedule.stop(1_000);
+      const count = ticks.length;
+      for (const t of ticks) assert.equal(t.getMilliseconds(), 0, `tick at ${t.toISOString()}`);
+      assert.equal(new Set(ticks.map((t) => t.getTime())).size, ticks.length, 'each second fires once');
+      await new Promise((r) => setTimeout(r, 1_300));
+      assert.equal(ticks.length, count, 'no tick after stop');
+    });
+  });
+}
+
+testBroker('embedded', async () => createEmbeddedBroker(), async () => {});
+
+let redis: TestRedis | undefined;
+testBroker(
+  'redis',
+  async () => {
+    redis = await startRedis();
+    return createRedisBroker({ url: redis.url, logger: collectingLogger([]) });
+  },
+  async () => redis?.stop(),
+);
