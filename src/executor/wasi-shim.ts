@@ -202,5 +202,39 @@ export async function callIncomingHandler(
   request: Request,
 ): Promise<Response> {
   const s = await shim();
-  return s.http.handleIncomingRequest(request, handle) as Promise<Response>;
+  trackResponseBodies(s.http);
+  return s.http.handleIncomingRequest(request, (req: unknown, out: unknown) => {
+    openBodies = new Set();
+    try {
+      handle(req, out);
+    } finally {
+      // The guest has run to completion: a body it left open (a handler that threw after
+      // setting the response) can never be finished by it, and would hang the response.
+      for (const body of openBodies) {
+        try {
+          s.http.types.OutgoingBody.finish(body, undefined);
+        } catch {
+          // Finished by the guest after all.
+        }
+      }
+      openBodies = undefined;
+    }
+  }) as Promise<Response>;
 }
+
+/** Response bodies opened during the guest call in progress. */
+let openBodies: Set<unknown> | undefined;
+
+function trackResponseBodies(http: ShimModule): void {
+  const proto = http.types.OutgoingResponse.prototype as { body(): unknown; [TRACKED]?: true };
+  if (proto[TRACKED]) return;
+  const body = proto.body;
+  proto.body = function (this: unknown) {
+    const opened = body.call(this);
+    openBodies?.add(opened);
+    return opened;
+  };
+  proto[TRACKED] = true;
+}
+
+const TRACKED = Symbol('spindle.tracked');

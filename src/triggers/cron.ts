@@ -46,6 +46,7 @@ function createCronTrigger(configs: CronTriggerConfig[], context: TriggerContext
           async ({ scheduledAt }) => {
             if (stopping) return;
             const event = toEvent(config, scheduledAt);
+            logger.debug({ component: config.component, schedule: config.schedule, scheduledAt: event.time, eventId: event.id }, 'tick');
             const outcome = await dispatch(config.component, event);
             if (!outcome.ok) {
               logger.error({ component: config.component, schedule: config.schedule, eventId: event.id, failure: outcome.failure.kind }, `tick failed: ${outcome.failure.message}`);

@@ -60,6 +60,7 @@ function createQueueTrigger(configs: QueueTriggerConfig[], context: TriggerConte
           { concurrency: config.concurrency, policy, keepCompleted: config.keep_completed, keepFailed: config.keep_failed, lockMs: config.lock_duration },
           async (job) => {
             const event = toEvent(job);
+            logger.debug({ component: config.component, queue: config.queue, jobId: job.id, attempt: job.attempt, eventId: event.id }, 'job started');
             const outcome = await dispatchPatiently(dispatch, config.component, event);
             if (outcome.ok) {
               logger.debug({ component: config.component, queue: config.queue, jobId: job.id, attempt: job.attempt, eventId: event.id }, 'job completed');

@@ -1,0 +1,158 @@
+/**
+ * The pub/sub, queue and cron triggers end to end through real components, in embedded mode
+ * and in redis mode on a private redis-server.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createEmbeddedBroker } from '../src/brokers/embedded.js';
+import type { SpindleEvent } from '../src/event.js';
+import { manifestSchema } from '../src/manifest/schema.js';
+import createRedisTrigger from '../src/triggers/redis.js';
+import { collectingLogger, startTestApp, waitFor, type TestApp } from './support/harness.js';
+import { startRedis, type TestRedis } from './support/redis-server.js';
+
+const MANIFEST = `
+spindle_manifest_version = 1
+[application]
+name = "events-test"
+
+[[trigger.redis]]
+channel = "orders.created"
+component = "first"
+[[trigger.redis]]
+channel = "orders.created"
+component = "second"
+[[trigger.redis]]
+pattern = "orders.*"
+component = "watcher"
+
+[[trigger.queue]]
+queue = "echo"
+component = "echo"
+[[trigger.queue]]
+queue = "retry"
+component = "retry"
+attempts = 3
+backoff = { type = "fixed", delay = "50ms" }
+[[trigger.queue]]
+queue = "give-up"
+component = "give-up"
+attempts = 5
+[[trigger.queue]]
+queue = "trap"
+component = "trap"
+attempts = 2
+backoff = { type = "fixed", delay = "50ms" }
+
+[[trigger.cron]]
+schedule = "* * * * * *"
+component = "ticker"
+
+[component.first]
+source = "hello.wasm"
+[component.second]
+source = "echo.wasm"
+[component.watcher]
+source = "echo.wasm"
+[component.echo]
+source = "echo.wasm"
+[component.retry]
+source = "retry.wasm"
+[component.give-up]
+source = "give-up.wasm"
+[component.trap]
+source = "trap.wasm"
+[component.ticker]
+source = "hello.wasm"
+`;
+
+const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
+const handled = (t: TestApp, component: string, type: string) =>
+  t.logs.filter((l) => l.component === component && l.type === type && (l.msg === 'event handled' || String(l.msg).startsWith('event failed')));
+
+function eventTriggerTests(mode: 'embedded' | 'redis') {
+  describe(`event triggers (${mode})`, () => {
+    let redis: TestRedis | undefined;
+    let t: TestApp;
+    before(async () => {
+      if (mode === 'redis') redis = await startRedis();
+      t = await startTestApp({ manifest: MANIFEST, wat: ['hello', 'echo', 'retry', 'give-up', 'trap'], ...(redis ? { redis: redis.url } : {}) });
+    });
+    after(async () => {
+      await t.stop();
+      await redis?.stop();
+    });
+
+    it('fans a message out to every component subscribed to its channel or a matching pattern', async () => {
+      await t.app.broker.publish('orders.created', new TextEncoder().encode('order 1'));
+      await t.app.broker.publish('orders.paid', new TextEncoder().encode('order 1'));
+      await waitFor(() => handled(t, 'watcher', 'spindle.redis.message').length === 2, 5_000, 'the pattern subscriber');
+      await waitFor(() => handled(t, 'first', 'spindle.redis.message').length === 1 && handled(t, 'second', 'spindle.redis.message').length === 1);
+      assert.equal(handled(t, 'first', 'spindle.redis.message').length, 1, 'orders.paid is not on the channel');
+    });
+
+    it('stores the reply body as the job\'s return value', async () => {
+      const id = await t.app.broker.enqueue('echo', new TextEncoder().encode('{"order":7}'));
+      await waitFor(async () => (await t.app.broker.jobCounts('echo')).completed === 1, 5_000);
+      const [job] = await t.app.broker.completedJobs('echo');
+      assert.equal(job!.id, id);
+      assert.equal(text(job!.returnValue), '{"order":7}');
+    });
+
+    it('retries retry-later with the queue\'s attempts, then keeps the job as failed', async () => {
+      const id = await t.app.broker.enqueue('retry', new TextEncoder().encode('{}'));
+      await waitFor(async () => (await t.app.broker.jobCounts('retry')).failed === 1, 10_000);
+      const attempts = t.logs.filter((l) => l.jobId === id && String(l.msg).startsWith('job attempt failed')).map((l) => l.attempt);
+      assert.deepEqual(attempts, [1, 2, 3]);
+      const [failed] = await t.app.broker.failedJobs('retry');
+      assert.equal(failed!.attemptsMade, 3);
+      assert.equal(failed!.reason, 'retry-later: try again');
+    });
+
+    it('fails a give-up job after one attempt', async () => {
+      await t.app.broker.enqueue('give-up', new TextEncoder().encode('{}'));
+      await waitFor(async () => (await t.app.broker.jobCounts('give-up')).failed === 1, 5_000);
+      const [failed] = await t.app.broker.failedJobs('give-up');
+      assert.equal(failed!.attemptsMade, 1);
+      assert.equal(failed!.reason, 'bad input');
+    });
+
+    it('counts a trap as a failed attempt and retries it', async () => {
+      await t.app.broker.enqueue('trap', new TextEncoder().encode('{}'));
+      await waitFor(async () => (await t.app.broker.jobCounts('trap')).failed === 1, 10_000);
+      const [failed] = await t.app.broker.failedJobs('trap');
+      assert.equal(failed!.attemptsMade, 2);
+      assert.match(failed!.reason, /^trap: guest trapped/);
+    });
+
+    it('fires a per-second cron component every second', async () => {
+      await waitFor(() => handled(t, 'ticker', 'spindle.cron.tick').length >= 2, 5_000, 'two cron ticks');
+    });
+  });
+}
+
+eventTriggerTests('embedded');
+eventTriggerTests('redis');
+
+describe('redis trigger', () => {
+  it('turns a message into an event with its bytes, channel and pattern', async () => {
+    const broker = createEmbeddedBroker();
+    const manifest = manifestSchema.parse({ spindle_manifest_version: 1, application: { name: 'x' }, component: { c: { source: 'c.wasm' } } });
+    const trigger = createRedisTrigger([{ pattern: 'sensor.*', component: 'c' }], { manifest, logger: collectingLogger([]), broker });
+    const seen: Array<[string, SpindleEvent]> = [];
+    await trigger.start(async (component, event) => {
+      seen.push([component, event]);
+      return { ok: true, reply: { headers: [] } };
+    });
+    const payload = new Uint8Array([0, 0xff, 0x10, 0x80]);
+    await broker.publish('sensor.7', payload);
+    await waitFor(() => seen.length === 1);
+    await trigger.stop();
+    const [component, event] = seen[0]!;
+    assert.equal(component, 'c');
+    assert.equal(event.type, 'spindle.redis.message');
+    assert.equal(event.subject, 'sensor.7');
+    assert.deepEqual([...event.data], [...payload]);
+    assert.deepEqual(event.attributes, [['redis.channel', 'sensor.7'], ['redis.pattern', 'sensor.*']]);
+  });
+});

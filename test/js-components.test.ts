@@ -1,0 +1,63 @@
+/**
+ * componentize-js components failing the ways JavaScript handlers fail: a thrown Error, a
+ * thrown handler-error, a returned err, a fetch handler that throws mid-response.
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { startApp, type App } from '../src/app.js';
+import { buildComponents } from '../src/build/build.js';
+import { loadManifest } from '../src/manifest/load.js';
+import type { HttpTrigger } from '../src/triggers/http.js';
+import { collectingLogger } from './support/harness.js';
+
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/js/spindle.toml', import.meta.url));
+
+describe('JavaScript components', () => {
+  let app: App;
+  let url: string;
+  const logs: Array<Record<string, unknown>> = [];
+  const failureOf = (res: Response) => logs.find((l) => l.eventId === res.headers.get('x-spindle-event-id') && l.trigger === 'http')?.failure;
+
+  before(async () => {
+    await buildComponents(await loadManifest(FIXTURES, { checkSources: false }));
+    app = await startApp(await loadManifest(FIXTURES), { listen: '127.0.0.1:0', logger: collectingLogger(logs) });
+    url = (app.triggers[0] as HttpTrigger).url!;
+  });
+  after(() => app?.stop());
+
+  it('keeps a pooled instance warm between events', async () => {
+    const first = Number(await (await fetch(`${url}/handler/count`)).text());
+    const second = Number(await (await fetch(`${url}/handler/count`)).text());
+    assert.equal(second, first + 1);
+  });
+
+  it('treats a thrown Error as a trap and serves the next event from a fresh instance', async () => {
+    const failed = await fetch(`${url}/handler/throw-error`);
+    assert.equal(failed.status, 500);
+    assert.equal(failureOf(failed), 'trap');
+    assert.ok(logs.some((l) => l.component === 'handler' && l.stream === 'stderr' && String(l.msg).includes('handler blew up')), 'the guest\'s error reaches the log');
+    const next = await fetch(`${url}/handler/count`);
+    assert.equal(next.status, 200);
+    assert.equal(await next.text(), '1', 'a fresh instance starts counting again');
+  });
+
+  it('tells a thrown retry-later and a returned give-up apart', async () => {
+    const retry = await fetch(`${url}/handler/retry`);
+    const giveUp = await fetch(`${url}/handler/give-up`);
+    assert.equal(retry.status, 500);
+    assert.equal(giveUp.status, 500);
+    assert.equal(failureOf(retry), 'retry-later');
+    assert.equal(failureOf(giveUp), 'give-up');
+    assert.equal((await fetch(`${url}/handler/ok`)).status, 200, 'an error value does not poison the instance');
+  });
+
+  it('answers when a wasi:http handler throws mid-response, and serves the next request', async () => {
+    const failed = await fetch(`${url}/fetch/throw`);
+    assert.equal(failed.status, 500);
+    await failed.arrayBuffer();
+    const next = await fetch(`${url}/fetch/ok`);
+    assert.equal(next.status, 200);
+    assert.equal(await next.text(), 'ok /fetch/ok');
+  });
+});
