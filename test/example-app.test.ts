@@ -39,7 +39,7 @@ describe('the hello example with componentize-js components', () => {
   it('logs a guest\'s stdout tagged with its component', async () => {
     await fetch(`${url}/hello/logged`);
     const line = await waitFor(() => logs.find((l) => l.component === 'greeter' && l.stream === 'stdout' && String(l.msg).includes('/hello/logged')));
-    assert.equal(line.msg, 'spindle.http.request GET /hello/logged');
+    assert.equal(line.msg, 'GET /hello/logged');
   });
 
   it('serves a wasi:http fetch handler for every request, in sequence and concurrently', async () => {
