@@ -156,3 +156,36 @@ describe('redis trigger', () => {
     assert.deepEqual(event.attributes, [['redis.channel', 'sensor.7'], ['redis.pattern', 'sensor.*']]);
   });
 });
+
+describe('shutdown', () => {
+  for (const mode of ['embedded', 'redis'] as const) {
+    it(`finishes a queue job in flight before stopping (${mode})`, async () => {
+      const redis = mode === 'redis' ? await startRedis() : undefined;
+      const t = await startTestApp({
+        manifest: `
+spindle_manifest_version = 1
+[application]
+name = "drain-test"
+[runtime]
+drain_timeout = "5s"
+[[trigger.queue]]
+queue = "slow"
+component = "spin"
+[component.spin]
+source = "spin.wasm"
+`,
+        wat: ['spin'],
+        ...(redis ? { redis: redis.url } : {}),
+      });
+      try {
+        const id = await t.app.broker.enqueue('slow', new TextEncoder().encode('300'));
+        await waitFor(() => t.logs.some((l) => l.msg === 'job started' && l.jobId === id), 5_000, 'the job to start');
+        await t.app.stop();
+        assert.ok(t.logs.some((l) => l.msg === 'job completed' && l.jobId === id), 'the job completed during the drain');
+      } finally {
+        await t.stop();
+        await redis?.stop();
+      }
+    });
+  }
+});
