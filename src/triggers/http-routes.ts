@@ -4,10 +4,12 @@
  * - `/static/...` is a wildcard prefix matching `/static` and everything below it;
  * - `:name` matches one non-empty segment and captures it.
  * Exact routes beat wildcards; among wildcards the longest prefix wins; at equal length a
- * literal segment beats a `:name`. The order routes are declared in never matters.
+ * literal segment beats a `:name`, compared from the left. Declaration order never matters.
  */
 
+/** What {@link RouteTable.match} found for a request path. */
 export interface RouteMatch<T> {
+  /** The value the route was added with, e.g. its trigger config. */
   value: T;
   /** The route as declared, e.g. `/users/:id/...`. */
   route: string;
@@ -19,74 +21,81 @@ export interface RouteMatch<T> {
   pathInfo: string;
 }
 
-/** Thrown when two routes would match exactly the same paths. */
+/** Thrown by {@link RouteTable.add} when a route would match exactly the same paths as an earlier one. */
 export class RouteConflictError extends Error {
   override name = 'RouteConflictError';
-}
 
-type Segment = { literal: string } | { param: string };
+  constructor(
+    /** The route being added. */
+    readonly route: string,
+    /** The route already in the table that it collides with. */
+    readonly existing: string,
+  ) {
+    super(`route "${route}" conflicts with route "${existing}"`);
+  }
+}
 
 interface CompiledRoute<T> {
   route: string;
-  segments: Segment[];
-  wildcard: boolean;
-  /** Identical for routes that match the same paths. */
-  shape: string;
   value: T;
+  /** Per segment: the literal text, or null for a `:name` segment. */
+  literals: (string | null)[];
+  /** Per segment: the parameter name, '' for literals. */
+  names: string[];
+  hasParams: boolean;
+  wildcard: boolean;
 }
 
-const PARAM = /^:[A-Za-z_][A-Za-z0-9_-]*$/;
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SLASH = 0x2f;
 
-/** A description of what is wrong with `route`, or undefined when it is well-formed. */
+/**
+ * What is wrong with `route`, or undefined when it is well-formed. The answer is meant to follow
+ * `invalid route "<route>": `, so it does not repeat the route.
+ */
 export function validateRoute(route: string): string | undefined {
   if (!route.startsWith('/')) return 'a route must start with "/"';
   const parts = route.slice(1).split('/');
+  // One trailing slash is allowed ("/hello/" is "/hello"); "/" itself splits into [""].
   if (parts.at(-1) === '') parts.pop();
+  const seen = new Set<string>();
   for (const [i, part] of parts.entries()) {
     if (part === '') return 'empty path segment';
-    if (part === '...' && i !== parts.length - 1) return '"..." may only be the last segment';
-    if (part.includes('...') && part !== '...') return '"..." must be a whole segment';
-    if (part.startsWith(':') && !PARAM.test(part)) return `invalid parameter "${part}": expected ":name"`;
+    if (part === '...') {
+      if (i !== parts.length - 1) return '"..." may only be the last segment';
+    } else if (part.includes('...')) {
+      return '"..." must be a whole segment';
+    } else if (part.startsWith(':')) {
+      const name = part.slice(1);
+      if (!PARAM_NAME.test(name)) return `invalid parameter "${part}": expected ":name"`;
+      if (seen.has(name)) return `duplicate parameter "${part}"`;
+      seen.add(name);
+    }
   }
   return undefined;
 }
 
-function compile<T>(route: string, value: T): CompiledRoute<T> {
-  const parts = route.slice(1).split('/').filter((p) => p !== '');
+/** Assumes a valid route. */
+function split(route: string): { parts: string[]; wildcard: boolean } {
+  const parts = route.split('/').filter((p) => p !== '');
   const wildcard = parts.at(-1) === '...';
   if (wildcard) parts.pop();
-  const segments: Segment[] = parts.map((p) => (p.startsWith(':') ? { param: p.slice(1) } : { literal: p }));
-  const shape = segments.map((s) => ('param' in s ? ':' : `=${s.literal}`)).join('/') + (wildcard ? '/...' : '');
-  return { route, segments, wildcard, shape, value };
+  return { parts, wildcard };
 }
 
-/** Exact before wildcard, longer before shorter, literal before parameter, left to right. */
-function precedence(a: CompiledRoute<unknown>, b: CompiledRoute<unknown>): number {
-  if (a.wildcard !== b.wildcard) return a.wildcard ? 1 : -1;
-  if (a.segments.length !== b.segments.length) return b.segments.length - a.segments.length;
-  for (let i = 0; i < a.segments.length; i++) {
-    const pa = 'param' in a.segments[i]!;
-    const pb = 'param' in b.segments[i]!;
-    if (pa !== pb) return pa ? 1 : -1;
-  }
-  return 0;
+/** Equal for exactly the routes that match the same paths: parameter names do not matter. */
+function shapeOf(route: string): string {
+  const { parts, wildcard } = split(route);
+  return parts.map((p) => (p.startsWith(':') ? ':' : `=${p}`)).join('/') + (wildcard ? '/...' : '');
 }
 
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-/** Pairs of routes in `routes` that would match the same paths, later one second. */
+/** Pairs of routes in `routes` that would match the same paths, `[earlier, later]`; malformed routes are skipped. */
 export function findRouteConflicts(routes: string[]): Array<[string, string]> {
   const seen = new Map<string, string>();
   const conflicts: Array<[string, string]> = [];
   for (const route of routes) {
-    if (validateRoute(route)) continue;
-    const { shape } = compile(route, null);
+    if (validateRoute(route) !== undefined) continue;
+    const shape = shapeOf(route);
     const earlier = seen.get(shape);
     if (earlier !== undefined) conflicts.push([earlier, route]);
     else seen.set(shape, route);
@@ -94,51 +103,91 @@ export function findRouteConflicts(routes: string[]): Array<[string, string]> {
   return conflicts;
 }
 
-export class RouteTable<T> {
-  #routes: CompiledRoute<T>[] = [];
+/** Sorting by this makes the first route that matches the one Spin would pick. */
+function precedence(a: CompiledRoute<unknown>, b: CompiledRoute<unknown>): number {
+  if (a.wildcard !== b.wildcard) return a.wildcard ? 1 : -1;
+  if (a.literals.length !== b.literals.length) return b.literals.length - a.literals.length;
+  for (let i = 0; i < a.literals.length; i++) {
+    const pa = a.literals[i] === null;
+    if (pa !== (b.literals[i] === null)) return pa ? 1 : -1;
+  }
+  // Only reachable for routes that can never match the same path (else add would have refused one).
+  return 0;
+}
 
-  /** Adds `route`; throws on a malformed route or one that conflicts with a route added before. */
+/**
+ * Matches the route's segments against the start of `path` without allocating (indices, not
+ * substrings), so rejecting a candidate is cheap. Returns the index just past the last matched
+ * segment (a '/' or the end of the path), or -1. Fills `params` when given.
+ */
+function walk(r: CompiledRoute<unknown>, path: string, params?: Record<string, string>): number {
+  let cursor = 0;
+  for (let i = 0; i < r.literals.length; i++) {
+    if (cursor >= path.length) return -1;
+    const start = cursor + 1;
+    let end = path.indexOf('/', start);
+    if (end === -1) end = path.length;
+    const literal = r.literals[i];
+    if (literal === null || literal === undefined) {
+      if (end === start) return -1;
+      if (params) params[r.names[i]!] = decode(path.slice(start, end));
+    } else if (end - start !== literal.length || !path.startsWith(literal, start)) {
+      return -1;
+    }
+    cursor = end;
+  }
+  return cursor;
+}
+
+function decode(segment: string): string {
+  if (!segment.includes('%')) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    // A malformed escape is the client's problem; the component still gets what was sent.
+    return segment;
+  }
+}
+
+/** A set of routes, each with a value, that finds the route serving a request path. */
+export class RouteTable<T> {
+  /** Kept sorted by precedence, so matching stops at the first hit. */
+  #routes: CompiledRoute<T>[] = [];
+  /** Shape → route, to refuse a second route matching the same paths. */
+  #shapes = new Map<string, string>();
+
+  /**
+   * Adds `route` with `value`. Throws an Error for a malformed route (see {@link validateRoute})
+   * and a {@link RouteConflictError} for one equivalent to a route added before.
+   */
   add(route: string, value: T): void {
     const problem = validateRoute(route);
-    if (problem) throw new Error(`invalid route "${route}": ${problem}`);
-    const compiled = compile(route, value);
-    const clash = this.#routes.find((r) => r.shape === compiled.shape);
-    if (clash) throw new RouteConflictError(`route "${route}" conflicts with route "${clash.route}"`);
-    this.#routes.push(compiled);
+    if (problem !== undefined) throw new Error(`invalid route "${route}": ${problem}`);
+    const shape = shapeOf(route);
+    const existing = this.#shapes.get(shape);
+    if (existing !== undefined) throw new RouteConflictError(route, existing);
+    const { parts, wildcard } = split(route);
+    const literals = parts.map((p) => (p.startsWith(':') ? null : p));
+    const names = parts.map((p) => (p.startsWith(':') ? p.slice(1) : ''));
+    this.#shapes.set(shape, route);
+    this.#routes.push({ route, value, literals, names, hasParams: literals.includes(null), wildcard });
     this.#routes.sort(precedence);
   }
 
-  /** The route serving `path` (no query string), or undefined: a 404. */
+  /** The route serving `path` (raw, without the query string), or undefined: a 404. */
   match(path: string): RouteMatch<T> | undefined {
-    const parts = path.split('/');
-    // "/a/b/" splits into ["", "a", "b", ""]: drop the leading empty and one trailing empty.
-    let end = parts.length;
-    if (end > 1 && parts[end - 1] === '') end--;
-    const count = end - 1;
+    if (path.charCodeAt(0) !== SLASH) return undefined;
     for (const r of this.#routes) {
-      const n = r.segments.length;
-      if (r.wildcard ? count < n : count !== n) continue;
-      let params: Record<string, string> | undefined;
-      let ok = true;
-      for (let i = 0; i < n; i++) {
-        const seg = r.segments[i]!;
-        const part = parts[i + 1]!;
-        if ('literal' in seg) {
-          if (seg.literal !== part) {
-            ok = false;
-            break;
-          }
-        } else if (part === '') {
-          ok = false;
-          break;
-        } else {
-          (params ??= {})[seg.param] = decode(part);
-        }
-      }
-      if (!ok) continue;
-      const matchedBase = n === 0 ? '' : `/${parts.slice(1, n + 1).join('/')}`;
-      const pathInfo = r.wildcard ? path.slice(matchedBase.length) : '';
-      return { value: r.value, route: r.route, params: params ?? {}, matchedBase, pathInfo };
+      const cursor = walk(r, path);
+      if (cursor === -1) continue;
+      // An exact route must consume the whole path, give or take one trailing slash.
+      if (!r.wildcard && cursor !== path.length && cursor !== path.length - 1) continue;
+      const params: Record<string, string> = {};
+      // Captured on a second walk so that rejected candidates never allocate.
+      if (r.hasParams) walk(r, path, params);
+      const matchedBase = path.slice(0, cursor);
+      const pathInfo = r.wildcard ? path.slice(cursor) : '';
+      return { value: r.value, route: r.route, params, matchedBase, pathInfo };
     }
     return undefined;
   }
