@@ -5,7 +5,7 @@
  */
 import type { Broker } from './brokers/broker.js';
 import { createBroker, redisUrlFor } from './brokers/index.js';
-import type { Dispatch } from './event.js';
+import type { Dispatch, Outcome, SpindleEvent } from './event.js';
 import { errorMessage } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { loadManifest, type LoadedManifest } from './manifest/load.js';
@@ -18,6 +18,8 @@ export interface AppOptions {
   listen?: string;
   /** Runs in redis mode on this Redis, whatever the manifest says. */
   redis?: string;
+  /** Called after every event with its outcome and duration: a hook for metrics. */
+  onEvent?: EventObserver;
   logger?: Logger;
   cacheDir?: string;
 }
@@ -32,12 +34,16 @@ export interface App {
   stop(): Promise<void>;
 }
 
+export type EventObserver = (component: string, event: SpindleEvent, outcome: Outcome, ms: number) => void;
+
 /** Wraps `dispatch` to log each event's outcome with its component and event id. */
-function loggedDispatch(dispatch: Dispatch, logger: Logger): Dispatch {
+function loggedDispatch(dispatch: Dispatch, logger: Logger, observe?: EventObserver): Dispatch {
   return async (component, event) => {
     const started = performance.now();
     const outcome = await dispatch(component, event);
-    const ms = Math.round((performance.now() - started) * 100) / 100;
+    const elapsed = performance.now() - started;
+    observe?.(component, event, outcome, elapsed);
+    const ms = Math.round(elapsed * 100) / 100;
     if (outcome.ok) logger.debug({ component, eventId: event.id, type: event.type, ms }, 'event handled');
     else logger.warn({ component, eventId: event.id, type: event.type, ms, failure: outcome.failure.kind }, `event failed: ${outcome.failure.message}`);
     return outcome;
@@ -60,7 +66,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   const broker = createBroker(redisUrl, logger);
   logger.info({ mode: redisUrl ? 'redis' : 'embedded', ...(redisUrl ? { redis: redactUrl(redisUrl) } : {}) }, 'runtime mode');
 
-  const dispatch = loggedDispatch(executor.dispatch, logger);
+  const dispatch = loggedDispatch(executor.dispatch, logger, options.onEvent);
   const triggers: Trigger[] = [];
   const stopAll = async () => {
     const results = await Promise.allSettled(triggers.map((t) => t.stop({ drainMs: manifest.runtime.drain_timeout })));

@@ -1,0 +1,59 @@
+/** Cron: how late ticks of a per-second schedule start their component, embedded and on Redis. */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeWatComponent } from '../test/support/wat-components.js';
+import { startChild } from './lib/processes.js';
+import { report } from './lib/report-client.js';
+import type { Row } from './lib/report.js';
+import type { BenchContext } from './context.js';
+
+const TICKS = 10;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export async function benchCron(ctx: BenchContext): Promise<Row[]> {
+  await writeWatComponent(ctx.dir, 'hello');
+  const manifest = join(ctx.dir, 'cron.toml');
+  await writeFile(
+    manifest,
+    `spindle_manifest_version = 1
+[application]
+name = "bench-cron-${Date.now()}"
+[[trigger.cron]]
+schedule = "* * * * * *"
+component = "hello"
+[component.hello]
+source = "hello.wasm"
+`,
+  );
+  ctx.progress(`cron: ${TICKS} per-second ticks, embedded and redis side by side`);
+  const modes = [
+    ['embedded (node-cron)', startChild([join(ctx.distBench, 'servers', 'spindle-app.js'), manifest], { SPINDLE_CACHE_DIR: ctx.cacheDir })],
+    ['redis (BullMQ job scheduler)', startChild([join(ctx.distBench, 'servers', 'spindle-app.js'), manifest, ctx.redisUrl], { SPINDLE_CACHE_DIR: ctx.cacheDir })],
+  ] as const;
+  await Promise.all(modes.map(([, c]) => c.waitFor(/ready/)));
+  // The first tick of each can come before the process settled; measure the ones after it.
+  const lateness = async (child: (typeof modes)[number][1]) => (await report<{ lateness: number[] }>(child.child)).lateness;
+  for (;;) {
+    const counts = await Promise.all(modes.map(([, c]) => lateness(c).then((l) => l.length)));
+    if (counts.every((n) => n >= TICKS + 1)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const rows: Row[] = [];
+  for (const [name, child] of modes) {
+    const sorted = (await lateness(child)).slice(1, TICKS + 1).sort((a, b) => a - b);
+    await child.stop();
+    const p99 = percentile(sorted, 99);
+    rows.push({
+      group: 'cron',
+      name: `tick lateness, ${name}`,
+      value: p99,
+      unit: 'ms p99',
+      detail: `p50 ${percentile(sorted, 50)} ms over ${sorted.length} ticks`,
+      target: { text: 'p99 ≤ 20 ms', met: p99 <= 20 },
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,72 @@
+/**
+ * `npm run bench`: every benchmark side by side with its plain-Node baseline in the same run,
+ * printed as a markdown table and written to docs/BENCHMARKS.md with the machine it ran on.
+ * Needs `redis-server` on the PATH; starts its own on a free port.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildComponents } from '../src/build/build.js';
+import { loadManifest } from '../src/manifest/load.js';
+import { startRedis } from '../test/support/redis-server.js';
+import type { BenchContext } from './context.js';
+import { benchCron } from './cron.js';
+import { benchHttp } from './http.js';
+import { benchPubSub } from './pubsub.js';
+import { benchQueue } from './queue.js';
+import { toMarkdown, type Row } from './lib/report.js';
+import { benchStartup } from './startup.js';
+
+const SUITES = { http: benchHttp, queue: benchQueue, pubsub: benchPubSub, cron: benchCron, startup: benchStartup };
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const only = process.argv.slice(2).filter((a) => a in SUITES) as Array<keyof typeof SUITES>;
+const progress = (line: string) => console.error(`[bench] ${line}`);
+
+const appDir = join(ROOT, 'bench', 'app');
+progress('building the benchmark components (skipped when up to date)');
+await buildComponents(await loadManifest(join(appDir, 'spindle.toml'), { checkSources: false }), { progress });
+
+const redis = await startRedis();
+const dir = await mkdtemp(join(tmpdir(), 'spindle-bench-'));
+const ctx: BenchContext = {
+  dir,
+  appDir,
+  distBench: join(ROOT, 'dist', 'bench'),
+  cacheDir: join(dir, 'cache'),
+  redisUrl: redis.url,
+  load: { connections: 50, seconds: 5, warmupSeconds: 1 },
+  progress,
+};
+
+const rows: Row[] = [];
+const started = Date.now();
+try {
+  for (const name of only.length ? only : (Object.keys(SUITES) as Array<keyof typeof SUITES>)) rows.push(...(await SUITES[name](ctx)));
+} finally {
+  await redis.stop();
+  await rm(dir, { recursive: true, force: true });
+}
+
+const table = toMarkdown(rows);
+console.log(table);
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}, ${process.platform}`;
+if (only.length === 0) {
+  const doc = `# Benchmarks
+
+The latest full run of \`npm run bench\` (${Math.round((Date.now() - started) / 1000)} s), on ${machine},
+${new Date().toISOString().slice(0, 10)}. Every figure is measured in the same run as its baseline,
+on the same machine, with the load generator (autocannon, 50 connections, 1 s warm-up, 5 s
+measured) or producer in the benchmark process and each server or worker in its own process.
+The machines are shared and noisy: compare ratios, not absolute figures, across runs.
+
+${table}
+
+Run one group with \`npm run bench -- http\` (or \`queue\`, \`pubsub\`, \`cron\`, \`startup\`);
+only a full run rewrites this file. The analysis of the figures and of the targets missed is in
+[PERFORMANCE.md](PERFORMANCE.md).
+`;
+  await writeFile(join(ROOT, 'docs', 'BENCHMARKS.md'), doc);
+  progress('wrote docs/BENCHMARKS.md');
+}

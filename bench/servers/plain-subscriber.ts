@@ -1,0 +1,12 @@
+/** Baseline: a plain ioredis subscriber with a trivial handler. */
+import { Redis } from 'ioredis';
+import { redisOptionsFromUrl } from '../../src/brokers/redis.js';
+import { answerReports } from './ipc.js';
+
+const [url, channel] = process.argv.slice(2) as [string, string];
+let received = 0;
+const sub = new Redis(redisOptionsFromUrl(url));
+sub.on('messageBuffer', () => void received++);
+await sub.subscribe(channel);
+answerReports(() => ({ received }));
+console.log('ready');

@@ -1,0 +1,68 @@
+/**
+ * Start-up: process start to first answered request with a cold and a warm transpile cache;
+ * each component's load time; memory per instance of a small and of a JS component.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadComponent } from '../src/executor/component.js';
+import { createLogger } from '../src/log.js';
+import { parseManifest } from '../src/manifest/load.js';
+import { writeWatComponent } from '../test/support/wat-components.js';
+import { startChild, SPINDLE_BIN } from './lib/processes.js';
+import type { Row } from './lib/report.js';
+import type { BenchContext } from './context.js';
+
+async function firstResponse(ctx: BenchContext, cacheDir: string): Promise<{ ms: number; loads: string }> {
+  const started = performance.now();
+  const c = startChild([SPINDLE_BIN, 'up', join(ctx.appDir, 'spindle.toml'), '--listen', '127.0.0.1:0'], { SPINDLE_CACHE_DIR: cacheDir });
+  const [, url] = await c.waitFor(/"msg":"listening on (http:\/\/[^"]+)"/, 120_000);
+  for (;;) {
+    const ok = await fetch(`${url}/js-pooled`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const ms = performance.now() - started;
+  const loads = [...c.output().matchAll(/"component":"([^"]+)","world":"[^"]+","ms":(\d+)/g)].map((m) => `${m[1]} ${m[2]} ms`).join(', ');
+  await c.stop();
+  return { ms, loads };
+}
+
+async function memoryPerInstance(file: string, manifestDir: string, count: number): Promise<number> {
+  const { manifest } = await parseManifest(`spindle_manifest_version = 1\n[application]\nname = "m"\n[component.c]\nsource = "${file}"\n`, join(manifestDir, 'm.toml'));
+  const component = await loadComponent('c', manifest.component.c!, { cacheDir: join(manifestDir, 'cache'), logger: createLogger({ level: 'silent' }) });
+  const keep = [await component.instantiate()];
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage();
+  for (let i = 0; i < count; i++) keep.push(await component.instantiate());
+  gc?.();
+  const after = process.memoryUsage();
+  return (after.rss - before.rss) / count;
+}
+
+export async function benchStartup(ctx: BenchContext): Promise<Row[]> {
+  const rows: Row[] = [];
+  const cache = await mkdtemp(join(ctx.dir, 'startup-cache-'));
+  ctx.progress('start-up: cold transpile cache');
+  const cold = await firstResponse(ctx, cache);
+  ctx.progress('start-up: warm transpile cache');
+  const warm = await firstResponse(ctx, cache);
+  await rm(cache, { recursive: true, force: true });
+  rows.push({ group: 'start-up', name: 'process start → first response, cold cache', value: cold.ms, unit: 'ms', detail: `component loads: ${cold.loads}` });
+  rows.push({
+    group: 'start-up',
+    name: 'process start → first response, warm cache',
+    value: warm.ms,
+    unit: 'ms',
+    detail: `component loads: ${warm.loads}`,
+    target: { text: '≤ 300 ms', met: warm.ms <= 300 },
+  });
+
+  ctx.progress('memory per instance');
+  await writeWatComponent(ctx.dir, 'hello');
+  const wat = await memoryPerInstance(join(ctx.dir, 'hello.wasm'), ctx.dir, 200);
+  const js = await memoryPerInstance(join(ctx.appDir, 'build', 'hello.wasm'), ctx.dir, 10);
+  rows.push({ group: 'memory', name: 'per instance, WAT component', value: wat / 1024, unit: 'KiB' });
+  rows.push({ group: 'memory', name: 'per instance, JS component', value: js / 1024 / 1024, unit: 'MiB' });
+  return rows;
+}
