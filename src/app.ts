@@ -14,6 +14,8 @@ import type { Trigger, TriggerFactory } from './triggers/trigger.js';
 export interface AppOptions {
   /** Overrides `runtime.listen`. */
   listen?: string;
+  /** Worker threads running guests; see `ExecutorOptions.workers`. */
+  workers?: number;
   logger?: Logger;
   cacheDir?: string;
 }
@@ -47,6 +49,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   const executor = await Executor.load(manifest, {
     cacheDir: options.cacheDir ?? defaultCacheDir(loaded.dir),
     logger,
+    workers: options.workers,
     onLoaded: (c, ms, i, total) =>
       logger.info({ component: c.id, world: c.world, ms: Math.round(ms), cached: c.cached }, `loaded component ${i}/${total}: ${c.id}`),
   });
@@ -76,7 +79,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
 }
 
 /** `spindle up`: runs the app in `file` until a signal, then drains. Returns the exit code. */
-export async function runApp(file: string, options: { listen?: string; logLevel?: string }): Promise<number> {
+export async function runApp(file: string, options: { listen?: string; workers?: number; logLevel?: string }): Promise<number> {
   const logger = createLogger(options.logLevel ? { level: options.logLevel as 'info' } : {});
   const loaded = await loadManifest(file);
   const app = await startApp(loaded, { ...options, logger });

@@ -27,6 +27,8 @@ export interface TestAppOptions {
   wat?: WatComponentName[];
   /** Extra files to create, path relative to the app directory → content. */
   files?: Record<string, string>;
+  /** Worker threads; the executor's default when absent. */
+  workers?: number;
 }
 
 export async function makeAppDir(options: Omit<TestAppOptions, 'manifest'>): Promise<string> {
@@ -49,7 +51,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   await writeFile(file, options.manifest);
   const logs: Array<Record<string, unknown>> = [];
   const loaded = await parseManifest(options.manifest, file);
-  const app = await startApp(loaded, { listen: '127.0.0.1:0', logger: collectingLogger(logs) });
+  const app = await startApp(loaded, { listen: '127.0.0.1:0', workers: options.workers, logger: collectingLogger(logs) });
   const http = app.triggers.find((t) => t.kind === 'http') as HttpTrigger | undefined;
   return {
     app,
