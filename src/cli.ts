@@ -11,7 +11,7 @@ import { manifestSchema } from './manifest/schema.js';
 const USAGE = `spindle — run WebAssembly components on events
 
 Usage:
-  spindle up [manifest] [--listen host:port] [--log-level level]
+  spindle up [manifest] [--listen host:port] [--workers n] [--log-level level]
                             run the app until SIGINT/SIGTERM
   spindle validate [manifest]
                             check a manifest and print every problem
@@ -44,9 +44,15 @@ const commands: Record<string, Command> = {
   },
 
   async up([file = 'spindle.toml'], flags) {
+    const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) {
+      console.error(`spindle up: --workers expects a whole number of at least 1, got "${flags.workers}"`);
+      return 2;
+    }
     const { runApp } = await import('./app.js');
     return runApp(file, {
       listen: flags.listen as string | undefined,
+      workers,
       logLevel: flags['log-level'] as string | undefined,
     });
   },
@@ -60,6 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         listen: { type: 'string' },
+        workers: { type: 'string' },
         'log-level': { type: 'string' },
         force: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
