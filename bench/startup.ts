@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadComponent } from '../src/executor/component.js';
-import { createLogger } from '../src/log.js';
+import { prepareGuest } from '../src/executor/guest.js';
 import { parseManifest } from '../src/manifest/load.js';
 import { writeWatComponent } from '../test/support/wat-components.js';
 import { startChild, SPINDLE_BIN } from './lib/processes.js';
@@ -29,12 +29,13 @@ async function firstResponse(ctx: BenchContext, cacheDir: string): Promise<{ ms:
 
 async function memoryPerInstance(file: string, manifestDir: string, count: number): Promise<number> {
   const { manifest } = await parseManifest(`spindle_manifest_version = 1\n[application]\nname = "m"\n[component.c]\nsource = "${file}"\n`, join(manifestDir, 'm.toml'));
-  const component = await loadComponent('c', manifest.component.c!, { cacheDir: join(manifestDir, 'cache'), logger: createLogger({ level: 'silent' }) });
-  const keep = [await component.instantiate()];
+  const component = await loadComponent('c', manifest.component.c!, { cacheDir: join(manifestDir, 'cache') });
+  const guest = await prepareGuest(component.guest, { stdout: () => {}, stderr: () => {} });
+  const keep = [await guest.instantiate()];
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const before = process.memoryUsage();
-  for (let i = 0; i < count; i++) keep.push(await component.instantiate());
+  for (let i = 0; i < count; i++) keep.push(await guest.instantiate());
   gc?.();
   const after = process.memoryUsage();
   return (after.rss - before.rss) / count;

@@ -20,6 +20,8 @@ export interface AppOptions {
   redis?: string;
   /** Called after every event with its outcome and duration: a hook for metrics. */
   onEvent?: EventObserver;
+  /** Worker threads running guests; see `ExecutorOptions.workers`. */
+  workers?: number;
   logger?: Logger;
   cacheDir?: string;
 }
@@ -58,6 +60,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   const executor = await Executor.load(manifest, {
     cacheDir: options.cacheDir ?? defaultCacheDir(loaded.dir),
     logger,
+    workers: options.workers,
     onLoaded: (c, ms, i, total) =>
       logger.info({ component: c.id, world: c.world, ms: Math.round(ms), cached: c.cached }, `loaded component ${i}/${total}: ${c.id}`),
   });
@@ -91,7 +94,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
 }
 
 /** `spindle up`: runs the app in `file` until a signal, then drains. Returns the exit code. */
-export async function runApp(file: string, options: { listen?: string; redis?: string; logLevel?: string }): Promise<number> {
+export async function runApp(file: string, options: { listen?: string; redis?: string; workers?: number; logLevel?: string }): Promise<number> {
   const logger = createLogger(options.logLevel ? { level: options.logLevel as 'info' } : {});
   const loaded = await loadManifest(file);
   const app = await startApp(loaded, { ...options, logger });

@@ -15,7 +15,7 @@ import { parseDuration } from './manifest/units.js';
 const USAGE = `spindle — run WebAssembly components on events
 
 Usage:
-  spindle up [manifest] [--listen host:port] [--redis URL] [--log-level level]
+  spindle up [manifest] [--listen host:port] [--redis URL] [--workers n] [--log-level level]
                             run the app until SIGINT/SIGTERM; --redis (or REDIS_URL)
                             selects redis mode
   spindle validate [manifest]
@@ -78,10 +78,15 @@ const commands: Record<string, Command> = {
   },
 
   async up([file = 'spindle.toml'], flags) {
+    const workers = flags.workers === undefined ? undefined : Number(flags.workers);
+    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) {
+      throw new UsageError(`--workers expects a whole number of at least 1, got "${flags.workers}"`);
+    }
     const { runApp } = await import('./app.js');
     return runApp(file, {
       listen: flags.listen as string | undefined,
       redis: flags.redis as string | undefined,
+      workers,
       logLevel: flags['log-level'] as string | undefined,
     });
   },
@@ -137,6 +142,7 @@ export async function main(argv: string[]): Promise<number> {
         redis: { type: 'string' },
         delay: { type: 'string' },
         'job-id': { type: 'string' },
+        workers: { type: 'string' },
         'log-level': { type: 'string' },
         force: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },

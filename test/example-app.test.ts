@@ -36,10 +36,11 @@ describe('the hello example with componentize-js components', () => {
     assert.equal((await user.json()).id, '42');
   });
 
-  it('logs a guest\'s stdout tagged with its component', async () => {
-    await fetch(`${url}/hello/logged`);
+  it('logs a guest\'s stdout tagged with its component and event', async () => {
+    const body = await (await fetch(`${url}/hello/logged`)).text();
     const line = await waitFor(() => logs.find((l) => l.component === 'greeter' && l.stream === 'stdout' && String(l.msg).includes('/hello/logged')));
     assert.equal(line.msg, 'GET /hello/logged');
+    assert.equal(line.eventId, /event ([0-9a-f-]{36})/.exec(body)?.[1]);
   });
 
   it('serves a wasi:http fetch handler for every request, in sequence and concurrently', async () => {

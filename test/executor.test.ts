@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { newEventId, type Outcome, type SpindleEvent } from '../src/event.js';
 import { ComponentLoadError } from '../src/errors.js';
 import { Executor } from '../src/executor/executor.js';
@@ -47,6 +47,7 @@ describe('executor', () => {
     const { manifest } = await parseManifest(MANIFEST, join(dir, 'spindle.toml'));
     executor = await Executor.load(manifest, { cacheDir: join(dir, 'cache'), logger: collectingLogger([]) });
   });
+  after(() => executor.close());
 
   it('keeps guest state across events in a pooled instance', async () => {
     const counts = [];
@@ -95,6 +96,7 @@ describe('executor', () => {
     assert.ok([...executor.components.values()].every((c) => !c.cached), 'the first load transpiles');
     const again = await Executor.load(manifest, { cacheDir: join(dir, 'cache'), logger: collectingLogger([]) });
     assert.ok([...again.components.values()].every((c) => c.cached), 'the second load reads the cache');
+    await again.close();
   });
 });
 

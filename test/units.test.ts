@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { outboundPolicy, parseHostPattern } from '../src/executor/outbound.js';
-import { formatSize, parseDuration, parseSize } from '../src/manifest/units.js';
+import { formatDuration, formatSize, parseDuration, parseSize } from '../src/manifest/units.js';
 
 describe('durations and sizes', () => {
   it('parses the units the manifest allows', () => {
@@ -16,6 +16,10 @@ describe('durations and sizes', () => {
 
   it('formats sizes for messages', () => {
     assert.deepEqual([1024, 64 * 1024 ** 2, 12_044_511, 100].map(formatSize), ['1KiB', '64MiB', '11.5MiB', '100B']);
+  });
+
+  it('formats durations for messages without rounding them', () => {
+    assert.deepEqual([300, 5_000, 1_500, 1_234, 90_000, 7_200_000].map(formatDuration), ['300ms', '5s', '1.5s', '1234ms', '1.5m', '2h']);
   });
 });
 

@@ -1,25 +1,17 @@
 /**
- * A component made ready to run: transpiled (or taken from the cache), its core modules
- * compiled once, its world recognised, its sandbox prepared. `instantiate()` then gives a fresh
- * guest instance for the cost of jco's glue and the core modules' start-up.
+ * A component made ready to run, on the main thread: transpiled (or taken from the cache), its
+ * core modules capped to the component's memory limit and compiled once, its world recognised,
+ * its files snapshotted. The result's `guest` is what every worker thread is given to make
+ * instances from (`guest.ts`).
  */
 import { readFile } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
 import { ComponentLoadError } from '../errors.js';
-import type { Logger } from '../log.js';
 import type { ComponentConfig } from '../manifest/schema.js';
+import { formatSize } from '../manifest/units.js';
 import { snapshotFiles } from './files.js';
-import { outboundPolicy } from './outbound.js';
+import type { ComponentWorld, GuestSpec } from './guest.js';
+import { MemoryMinimumError, WASM_PAGE, capMemories, capPages } from './memory-cap.js';
 import { transpileCached } from './transpile-cache.js';
-import { wasiImports, type GuestSandbox } from './wasi-shim.js';
-
-/** Which contract a component's exports fulfil. */
-export type ComponentWorld = 'handler' | 'http';
-
-/** A guest instance as jco's glue returns it; only the world's export is used. */
-export type GuestInstance = Record<string, any>;
-
-type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: Record<string, unknown>) => Promise<GuestInstance>;
 
 export interface LoadedComponent {
   id: string;
@@ -27,7 +19,8 @@ export interface LoadedComponent {
   config: ComponentConfig;
   /** Whether the transpiled glue came from the on-disk cache. */
   cached: boolean;
-  instantiate(): Promise<GuestInstance>;
+  /** What a worker thread needs to run it. */
+  guest: GuestSpec;
 }
 
 const HTTP_EXPORT = /^wasi:http\/incoming-handler@0\.2(\.\d+)?$/;
@@ -44,7 +37,6 @@ function detectWorld(id: string, exports: Array<[string, string]>): ComponentWor
 
 export interface LoadComponentOptions {
   cacheDir: string;
-  logger: Logger;
 }
 
 /** Reads, transpiles and compiles component `id`. Throws `ComponentLoadError` naming the file. */
@@ -57,32 +49,44 @@ export async function loadComponent(id: string, config: ComponentConfig, options
   const transpiled = await transpileCached(bytes, options.cacheDir).catch((cause) => fail('not a valid component:', cause));
   const world = detectWorld(id, transpiled.exports);
 
-  const modules = new Map<string, WebAssembly.Module>();
+  const maxPages = capPages(config.memory);
+  const coreModules = new Map<string, WebAssembly.Module>();
   await Promise.all(
     [...transpiled.coreModules].map(async ([name, code]) => {
-      modules.set(name, await WebAssembly.compile(code as Uint8Array<ArrayBuffer>).catch((cause) => fail(`cannot compile core module ${name} of`, cause)));
+      let capped: Uint8Array;
+      try {
+        capped = capMemories(code, maxPages);
+      } catch (cause) {
+        if (cause instanceof MemoryMinimumError) {
+          throw new ComponentLoadError(
+            `component "${id}" needs ${formatSize(cause.minPages * WASM_PAGE)} of memory to start (core module ${name}), ` +
+              `above its memory limit of ${formatSize(config.memory)}`,
+            { component: id },
+            { cause },
+          );
+        }
+        return fail(`cannot cap the memory of core module ${name} of`, cause);
+      }
+      const module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>).catch((cause) => fail(`cannot compile core module ${name} of`, cause));
+      coreModules.set(name, module);
     }),
   );
-  const glue = (await import(pathToFileURL(transpiled.gluePath).href)) as { instantiate: Instantiate };
-  const getCoreModule = (name: string) => modules.get(name)!;
-
-  const log = options.logger.child({ component: id });
-  const sandbox: GuestSandbox = {
-    name: id,
-    environment: config.environment,
-    preopens: await snapshotFiles(id, config.files),
-    stdout: (line) => log.info({ stream: 'stdout' }, line),
-    stderr: (line) => log.warn({ stream: 'stderr' }, line),
-    outbound: outboundPolicy(config.allowed_outbound_hosts),
-  };
 
   return {
     id,
     world,
     config,
     cached: transpiled.cached,
-    async instantiate() {
-      return glue.instantiate(getCoreModule, await wasiImports(sandbox));
+    guest: {
+      id,
+      world,
+      isolation: config.isolation,
+      gluePath: transpiled.gluePath,
+      coreModules,
+      environment: config.environment,
+      preopens: await snapshotFiles(id, config.files),
+      allowedOutboundHosts: config.allowed_outbound_hosts,
+      memoryLimit: config.memory,
     },
   };
 }

@@ -1,27 +1,30 @@
 /**
- * The executor: loads every component of an app once, then runs events through them. It knows
- * Wasm and nothing of transports; it answers every event with an `Outcome` and never rejects.
+ * The executor: loads every component of an app once, then runs events through them on worker
+ * threads (`worker-pool.ts`), each event within its component's deadline. It knows Wasm and
+ * nothing of transports; it answers every event with an `Outcome` and never rejects.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Dispatch, Failure, Outcome, SpindleEvent } from '../event.js';
 import { ComponentLoadError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Manifest } from '../manifest/schema.js';
 import { loadComponent, type LoadedComponent } from './component.js';
-import { callHandler, callHttpHandler, classifyGuestError } from './guest-calls.js';
-import { createInstancePool, type InstancePool } from './instance-pool.js';
+import { WorkerPool } from './worker-pool.js';
 
 export interface ExecutorOptions {
   /** Where transpiled components are cached; default `<manifest dir>/.spindle/cache`. */
   cacheDir: string;
   logger: Logger;
+  /** Worker threads running guests; default `os.availableParallelism()`, at least 1. */
+  workers?: number;
   /** Called as each component finishes loading, for progress output. */
   onLoaded?: (component: LoadedComponent, ms: number, index: number, total: number) => void;
 }
 
 interface Running {
   component: LoadedComponent;
-  pool: InstancePool;
+  /** Events queued or running, held under `max_concurrency`. */
   inFlight: number;
 }
 
@@ -31,14 +34,17 @@ export function defaultCacheDir(manifestDir: string): string {
 
 export class Executor {
   readonly #components: Map<string, Running>;
-  readonly #logger: Logger;
+  readonly #workers: WorkerPool;
 
-  private constructor(components: Map<string, Running>, logger: Logger) {
+  private constructor(components: Map<string, Running>, workers: WorkerPool) {
     this.#components = components;
-    this.#logger = logger;
+    this.#workers = workers;
   }
 
-  /** Loads every component of `manifest`. Fails with every component that could not load. */
+  /**
+   * Loads every component of `manifest` and starts the worker threads with them. Fails with
+   * every component that could not load.
+   */
   static async load(manifest: Manifest, options: ExecutorOptions): Promise<Executor> {
     const entries = Object.entries(manifest.component);
     let done = 0;
@@ -60,9 +66,14 @@ export class Executor {
     const components = new Map<string, Running>();
     for (const r of results) {
       const component = (r as PromiseFulfilledResult<LoadedComponent>).value;
-      components.set(component.id, { component, pool: createInstancePool(component), inFlight: 0 });
+      components.set(component.id, { component, inFlight: 0 });
     }
-    return new Executor(components, options.logger);
+    const workers = await WorkerPool.start({
+      size: Math.max(1, Math.floor(options.workers ?? availableParallelism())),
+      guests: [...components.values()].map((r) => r.component.guest),
+      logger: options.logger,
+    });
+    return new Executor(components, workers);
   }
 
   /** The components loaded, by id. */
@@ -72,39 +83,26 @@ export class Executor {
 
   /** Runs `event` through component `id`. Bound to the instance, so it can be passed around. */
   readonly dispatch: Dispatch = async (id: string, event: SpindleEvent): Promise<Outcome> => {
-    const fail = (kind: Failure['kind'], message: string, cause?: unknown): Outcome => ({
+    const fail = (kind: Failure['kind'], message: string): Outcome => ({
       ok: false,
-      failure: { kind, message, component: id, eventId: event.id, cause },
+      failure: { kind, message, component: id, eventId: event.id },
     });
     const running = this.#components.get(id);
     if (!running) return fail('internal', `no component "${id}"`);
-    if (running.inFlight >= running.component.config.max_concurrency) {
+    const { config } = running.component;
+    if (running.inFlight >= config.max_concurrency) {
       return fail('overloaded', `component "${id}" has ${running.inFlight} events in flight, its max_concurrency`);
     }
     running.inFlight++;
-    let instance;
     try {
-      instance = await running.pool.acquire();
-    } catch (err) {
-      running.inFlight--;
-      this.#logger.error({ component: id, eventId: event.id, err: errorMessage(err) }, 'cannot instantiate component');
-      return fail('internal', `cannot instantiate "${id}": ${errorMessage(err)}`, err);
-    }
-    try {
-      const reply = running.component.world === 'http' ? await callHttpHandler(instance, event) : callHandler(instance, event);
-      running.pool.release(instance, false);
-      return { ok: true, reply };
-    } catch (err) {
-      const failure = classifyGuestError(err);
-      running.pool.release(instance, failure.poisoned);
-      return fail(failure.kind, failure.message, err);
+      return await this.#workers.run({ component: id, event, timeoutMs: config.timeout });
     } finally {
       running.inFlight--;
     }
   };
 
-  /** Releases every instance. Events dispatched afterwards still run, on fresh instances. */
-  async close(): Promise<void> {
-    for (const running of this.#components.values()) running.pool.clear();
+  /** Terminates the worker threads; later events fail as `internal`. Idempotent. */
+  close(): Promise<void> {
+    return this.#workers.close();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { attribute, type FailureKind, type Reply, type SpindleEvent } from '../event.js';
 import { errorMessage } from '../errors.js';
-import type { GuestInstance } from './component.js';
+import type { GuestInstance } from './guest.js';
 import { callIncomingHandler } from './wasi-shim.js';
 
 /** A failed call, with whether the instance that made it may run again. */

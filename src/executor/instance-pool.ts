@@ -5,44 +5,39 @@
  * - `pooled`: instances are kept warm and reused; one that trapped is dropped, never reused.
  * `wasi:http` guests built with componentize-js serve one request per instance, so they are
  * always per-event.
+ * Each worker thread keeps its own pools, so warm instances never cross threads.
  */
-import type { GuestInstance, LoadedComponent } from './component.js';
+import type { Guest, GuestInstance } from './guest.js';
 
 export interface InstancePool {
   acquire(): Promise<GuestInstance>;
   /** Returns an instance after an event; `poisoned` ones are discarded. */
   release(instance: GuestInstance, poisoned: boolean): void;
-  /** Drops idle instances; later acquires still work. */
-  clear(): void;
 }
 
 /** How many warm instances a pooled component keeps idle at most. */
 const MAX_IDLE = 16;
 
-export function createInstancePool(component: LoadedComponent): InstancePool {
-  const perEvent = component.world === 'http' || component.config.isolation === 'per-event';
+export function createInstancePool(guest: Guest): InstancePool {
+  const perEvent = guest.spec.world === 'http' || guest.spec.isolation === 'per-event';
   const idle: GuestInstance[] = [];
   let spare: Promise<GuestInstance> | undefined;
 
   const prepareSpare = () => {
-    spare = component.instantiate();
+    spare = guest.instantiate();
     // A failed spare is retried by the next acquire; the rejection is handled there.
     spare.catch(() => {});
   };
 
   return {
     async acquire() {
-      if (!perEvent) return idle.pop() ?? component.instantiate();
-      const next = spare ?? component.instantiate();
+      if (!perEvent) return idle.pop() ?? guest.instantiate();
+      const next = spare ?? guest.instantiate();
       prepareSpare();
-      return next.catch(() => component.instantiate());
+      return next.catch(() => guest.instantiate());
     },
     release(instance, poisoned) {
       if (!perEvent && !poisoned && idle.length < MAX_IDLE) idle.push(instance);
-    },
-    clear() {
-      idle.length = 0;
-      spare = undefined;
     },
   };
 }

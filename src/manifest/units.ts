@@ -47,3 +47,11 @@ export function formatSize(bytes: number): string {
   }
   return `${bytes}B`;
 }
+
+/** `300` → `"300ms"`, `5000` → `"5s"`, `90000` → `"1.5m"`, `1234` → `"1234ms"`: exact, for messages. */
+export function formatDuration(ms: number): string {
+  for (const [unit, factor] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (ms >= factor && ms % (factor / 10) === 0) return `${ms / factor}${unit}`;
+  }
+  return `${ms}ms`;
+}

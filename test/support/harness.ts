@@ -29,6 +29,8 @@ export interface TestAppOptions {
   files?: Record<string, string>;
   /** Run in redis mode on this Redis. */
   redis?: string;
+  /** Worker threads; the executor's default when absent. */
+  workers?: number;
 }
 
 export async function makeAppDir(options: Omit<TestAppOptions, 'manifest'>): Promise<string> {
@@ -51,7 +53,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   await writeFile(file, options.manifest);
   const logs: Array<Record<string, unknown>> = [];
   const loaded = await parseManifest(options.manifest, file);
-  const app = await startApp(loaded, { listen: '127.0.0.1:0', logger: collectingLogger(logs), ...(options.redis ? { redis: options.redis } : {}) });
+  const app = await startApp(loaded, { listen: '127.0.0.1:0', workers: options.workers, logger: collectingLogger(logs), ...(options.redis ? { redis: options.redis } : {}) });
   const http = app.triggers.find((t) => t.kind === 'http') as HttpTrigger | undefined;
   return {
     app,

@@ -141,6 +141,13 @@ export const WAT_COMPONENTS = {
   /** Fails with give-up("bad input"). */
   'give-up': `${text(128, 'bad input')}
     (func (export "handle") (param $ev i32) (result i32) (call $err (i32.const 1) (i32.const 128) (i32.const 9)))`,
+  /** Counts calls like `counter`, but never returns when the event has data. */
+  'loop-on-data': `(global $count (mut i32) (i32.const 0))
+    (func (export "handle") (param $ev i32) (result i32)
+      (if (call $data_len (local.get $ev)) (then (loop $l (br $l))))
+      (global.set $count (i32.add (global.get $count) (i32.const 1)))
+      (i32.store (i32.const 1024) (global.get $count))
+      (call $ok (i32.const 200) (i32.const 0) (i32.const 1024) (i32.const 4)))`,
   /** Never returns. */
   loop: `(func (export "handle") (param $ev i32) (result i32) (loop $l (br $l)) unreachable)`,
   /** Grows memory until it cannot, then traps. */

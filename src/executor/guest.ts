@@ -1,0 +1,79 @@
+/**
+ * A component as a worker thread runs it. The main thread transpiles and compiles each
+ * component once and posts a `GuestSpec` — compiled modules plus the plain data its sandbox is
+ * rebuilt from — to every worker; `prepareGuest` turns that into a factory of guest instances.
+ */
+import { pathToFileURL } from 'node:url';
+import type { ComponentConfig } from '../manifest/schema.js';
+import { recordMemories, type CoreInstantiate } from './memory-watch.js';
+import { outboundPolicy } from './outbound.js';
+import { wasiImports, type FileTree, type GuestSandbox, type LineSink } from './wasi-shim.js';
+
+/** Which contract a component's exports fulfil. */
+export type ComponentWorld = 'handler' | 'http';
+
+/** A guest instance as jco's glue returns it; only the world's export is used. */
+export type GuestInstance = Record<string, any>;
+
+/** Everything a worker needs to run a component; every field survives `postMessage`. */
+export interface GuestSpec {
+  id: string;
+  world: ComponentWorld;
+  isolation: ComponentConfig['isolation'];
+  /** The transpiled glue module exporting `instantiate(getCoreModule, imports, instantiateCore)`. */
+  gluePath: string;
+  /** Compiled core modules by the file name the glue asks for, memories already capped. */
+  coreModules: Map<string, WebAssembly.Module>;
+  environment: Record<string, string>;
+  /** Guest path → read-only snapshot of granted files. */
+  preopens: Record<string, FileTree>;
+  allowedOutboundHosts: string[];
+  /** The component's `memory` limit in bytes, as the manifest gives it. */
+  memoryLimit: number;
+}
+
+type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, unknown>,
+  instantiateCore: CoreInstantiate,
+) => Promise<GuestInstance>;
+
+/** Makes instances of one component inside a worker. */
+export interface Guest {
+  readonly spec: GuestSpec;
+  /** A fresh instance; its memories are known to `memory-watch.ts`. */
+  instantiate(): Promise<GuestInstance>;
+}
+
+/** Where a guest's output lines go. */
+export interface GuestOutput {
+  stdout: LineSink;
+  stderr: LineSink;
+}
+
+/** Imports `spec`'s glue and builds its sandbox, ready to instantiate. */
+export async function prepareGuest(spec: GuestSpec, output: GuestOutput): Promise<Guest> {
+  const glue = (await import(pathToFileURL(spec.gluePath).href)) as { instantiate: Instantiate };
+  const getCoreModule = (name: string) => {
+    const module = spec.coreModules.get(name);
+    if (!module) throw new Error(`component "${spec.id}" has no core module ${name}`);
+    return module;
+  };
+  const sandbox: GuestSandbox = {
+    name: spec.id,
+    environment: spec.environment,
+    preopens: spec.preopens,
+    stdout: output.stdout,
+    stderr: output.stderr,
+    outbound: outboundPolicy(spec.allowedOutboundHosts),
+  };
+  return {
+    spec,
+    async instantiate() {
+      const record = recordMemories();
+      const instance = await glue.instantiate(getCoreModule, await wasiImports(sandbox), record.instantiateCore);
+      record.attach(instance);
+      return instance;
+    },
+  };
+}

@@ -1,0 +1,214 @@
+/**
+ * The main thread's side of guest execution: worker threads that each hold every component,
+ * and one queue of events waiting for a free worker. A worker runs one event at a time. The
+ * main thread keeps each event's deadline; an event past it costs its worker, which is
+ * terminated and replaced from the already compiled modules while the others keep serving.
+ *
+ * A worker keeps the process alive only while it loads or runs an event, so an idle pool that
+ * nobody closed does not hold the process open.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Failure, Outcome, SpindleEvent } from '../event.js';
+import { ComponentLoadError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { formatDuration } from '../manifest/units.js';
+import type { GuestSpec } from './guest.js';
+import { deserializeError, fromWireOutcome, ownBytes, type FromWorker, type ToWorker, type WorkerLog } from './worker-protocol.js';
+
+const WORKER_SCRIPT = new URL('./worker.js', import.meta.url);
+
+export interface WorkerPoolOptions {
+  /** Number of worker threads; at least 1. */
+  size: number;
+  /** The components every worker loads. */
+  guests: GuestSpec[];
+  logger: Logger;
+}
+
+/** One event for one component. */
+export interface Job {
+  component: string;
+  event: SpindleEvent;
+  /** How long the event may run once a worker has taken it, in milliseconds. */
+  timeoutMs: number;
+}
+
+interface PendingJob extends Job {
+  settle(outcome: Outcome): void;
+}
+
+/** One worker thread at one position of the pool. A replacement gets a new slot. */
+interface Slot {
+  index: number;
+  thread: Worker;
+  state: 'loading' | 'idle' | 'busy' | 'failed';
+  job?: PendingJob;
+  deadline?: NodeJS.Timeout;
+}
+
+function failed(job: Job, kind: Failure['kind'], message: string, cause?: unknown): Outcome {
+  return { ok: false, failure: { kind, message, component: job.component, eventId: job.event.id, ...(cause === undefined ? {} : { cause }) } };
+}
+
+export class WorkerPool {
+  readonly #guests: GuestSpec[];
+  readonly #logger: Logger;
+  readonly #slots: Slot[] = [];
+  readonly #waiting: PendingJob[] = [];
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: WorkerPoolOptions) {
+    this.#guests = options.guests;
+    this.#logger = options.logger;
+  }
+
+  /** Starts `size` workers and waits until each has loaded every component. */
+  static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(options);
+    const loads = await Promise.allSettled(Array.from({ length: Math.max(1, options.size) }, (_, i) => pool.#spawn(i)));
+    const failure = loads.find((r) => r.status === 'rejected');
+    if (failure) {
+      await pool.close();
+      throw failure.reason;
+    }
+    return pool;
+  }
+
+  /** Runs `job` on the next free worker and settles with its outcome. Never rejects. */
+  run(job: Job): Promise<Outcome> {
+    if (this.#closing) return Promise.resolve(failed(job, 'internal', 'the executor is closed'));
+    if (!this.#hasWorkers()) return Promise.resolve(failed(job, 'internal', 'no worker thread could load the components'));
+    return new Promise((settle) => {
+      this.#waiting.push({ ...job, settle });
+      this.#next();
+    });
+  }
+
+  /** Terminates every worker; events waiting or running settle as `internal` failures. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const job of this.#waiting.splice(0)) job.settle(failed(job, 'internal', 'the executor closed before the event ran'));
+      for (const slot of this.#slots) {
+        clearTimeout(slot.deadline);
+        slot.job?.settle(failed(slot.job, 'internal', 'the executor closed while the event ran'));
+        slot.job = undefined;
+      }
+      await Promise.all(this.#slots.map((slot) => slot.thread.terminate()));
+    })();
+    return this.#closing;
+  }
+
+  #hasWorkers(): boolean {
+    return this.#slots.some((slot) => slot.state !== 'failed');
+  }
+
+  /** Starts a worker at `index` (replacing whatever was there); resolves once it has loaded. */
+  #spawn(index: number): Promise<void> {
+    const thread = new Worker(WORKER_SCRIPT);
+    const slot: Slot = { index, thread, state: 'loading' };
+    this.#slots[index] = slot;
+    // A replaced or closed worker's late messages and exit are no longer news.
+    const current = () => this.#slots[index] === slot && !this.#closing;
+
+    return new Promise((resolve, reject) => {
+      thread.on('message', (message: FromWorker) => {
+        // Logs always count: what a guest printed before its deadline explains the timeout.
+        if (message.type === 'log') return this.#log(message);
+        if (!current()) return;
+        if (message.type === 'ready') {
+          slot.state = 'idle';
+          thread.unref();
+          resolve();
+          this.#next();
+        } else if (message.type === 'load-failed') {
+          slot.state = 'failed';
+          const cause = deserializeError(message.error);
+          reject(new ComponentLoadError(`component "${message.component}" cannot load in worker ${index}: ${cause.message}`, { component: message.component }, { cause }));
+          void thread.terminate();
+        } else {
+          this.#finish(slot, fromWireOutcome(message.outcome));
+        }
+      });
+      thread.on('error', (err) => {
+        if (current()) this.#logger.error({ worker: index, err: errorMessage(err) }, 'worker thread failed');
+      });
+      thread.on('exit', (code) => {
+        if (!current()) return;
+        if (slot.state === 'loading') {
+          slot.state = 'failed';
+          reject(new ComponentLoadError(`worker ${index} stopped with exit code ${code} while loading the components`));
+        } else if (slot.state !== 'failed') {
+          this.#lose(slot, `worker ${index} stopped with exit code ${code}`);
+        }
+      });
+      thread.postMessage({ type: 'load', guests: this.#guests } satisfies ToWorker);
+    });
+  }
+
+  #log({ level, component, eventId, fields, msg }: WorkerLog): void {
+    this.#logger[level]({ component, eventId, ...fields }, msg);
+  }
+
+  /** Hands waiting events to idle workers, oldest first. */
+  #next(): void {
+    while (this.#waiting.length > 0) {
+      const slot = this.#slots.find((s) => s.state === 'idle');
+      if (!slot) return;
+      this.#begin(slot, this.#waiting.shift()!);
+    }
+  }
+
+  #begin(slot: Slot, job: PendingJob): void {
+    slot.state = 'busy';
+    slot.job = job;
+    slot.thread.ref();
+    slot.deadline = setTimeout(() => this.#expire(slot), job.timeoutMs);
+    try {
+      const event = { ...job.event, data: ownBytes(job.event.data) };
+      slot.thread.postMessage({ type: 'run', component: job.component, event } satisfies ToWorker);
+    } catch (err) {
+      this.#finish(slot, failed(job, 'internal', `cannot hand the event to a worker: ${errorMessage(err)}`, err));
+    }
+  }
+
+  #finish(slot: Slot, outcome: Outcome): void {
+    clearTimeout(slot.deadline);
+    const job = slot.job;
+    slot.job = undefined;
+    slot.state = 'idle';
+    slot.thread.unref();
+    job?.settle(outcome);
+    this.#next();
+  }
+
+  #expire(slot: Slot): void {
+    const job = slot.job!;
+    slot.job = undefined;
+    this.#logger.warn(
+      { component: job.component, eventId: job.event.id, worker: slot.index, timeoutMs: job.timeoutMs },
+      'event ran past its deadline: replacing its worker',
+    );
+    job.settle(failed(job, 'timeout', `component "${job.component}" ran past its ${formatDuration(job.timeoutMs)} timeout`));
+    this.#replace(slot);
+  }
+
+  /** A worker died on its own (a crash in host code); whatever it ran fails, and it is replaced. */
+  #lose(slot: Slot, reason: string): void {
+    clearTimeout(slot.deadline);
+    const job = slot.job;
+    slot.job = undefined;
+    this.#logger.error({ worker: slot.index, component: job?.component, eventId: job?.event.id }, `${reason}; replacing it`);
+    job?.settle(failed(job, 'internal', `${reason} while running the event`));
+    this.#replace(slot);
+  }
+
+  #replace(slot: Slot): void {
+    void slot.thread.terminate();
+    this.#spawn(slot.index).catch((err: unknown) => {
+      this.#logger.error({ worker: slot.index, err: errorMessage(err) }, 'a replacement worker cannot load the components');
+      if (!this.#hasWorkers()) {
+        for (const job of this.#waiting.splice(0)) job.settle(failed(job, 'internal', 'no worker thread could load the components', err));
+      }
+    });
+  }
+}

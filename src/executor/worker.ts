@@ -1,0 +1,97 @@
+/**
+ * The entry of a guest worker thread. It loads the components the main thread posts, then runs
+ * the events it is handed, one at a time, answering each with its outcome. A guest call is
+ * synchronous and may never return, so this thread cannot keep deadlines: the main thread does,
+ * and terminates the thread when one passes.
+ */
+import { parentPort, type Transferable } from 'node:worker_threads';
+import type { Failure, Outcome, SpindleEvent } from '../event.js';
+import { errorMessage } from '../errors.js';
+import { formatSize } from '../manifest/units.js';
+import { callHandler, callHttpHandler, classifyGuestError } from './guest-calls.js';
+import { prepareGuest, type Guest, type GuestSpec } from './guest.js';
+import { createInstancePool, type InstancePool } from './instance-pool.js';
+import { capPages, WASM_PAGE } from './memory-cap.js';
+import { exhaustedMemory, memorySizes } from './memory-watch.js';
+import { shim } from './wasi-shim.js';
+import { ownBytes, serializeError, toWireOutcome, type FromWorker, type LogLevel, type ToWorker } from './worker-protocol.js';
+
+if (!parentPort) throw new Error('src/executor/worker.ts is the entry of a worker thread, not a module to import');
+const port = parentPort;
+
+const components = new Map<string, { guest: Guest; pool: InstancePool }>();
+/** The event running now; guest output is tagged with it. */
+let currentEventId: string | undefined;
+
+function post(message: FromWorker, transfer: Transferable[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+function log(level: LogLevel, component: string, fields: Record<string, unknown>, msg: string): void {
+  post({ type: 'log', level, component, eventId: currentEventId, fields, msg });
+}
+
+async function load(specs: GuestSpec[]): Promise<void> {
+  for (const spec of specs) {
+    try {
+      const guest = await prepareGuest(spec, {
+        stdout: (line) => log('info', spec.id, { stream: 'stdout' }, line),
+        stderr: (line) => log('warn', spec.id, { stream: 'stderr' }, line),
+      });
+      components.set(spec.id, { guest, pool: createInstancePool(guest) });
+    } catch (err) {
+      post({ type: 'load-failed', component: spec.id, error: serializeError(err) });
+      return;
+    }
+  }
+  // Loaded now rather than by the first event, which would pay for it inside its deadline.
+  await shim();
+  post({ type: 'ready' });
+}
+
+async function run(id: string, event: SpindleEvent): Promise<Outcome> {
+  const fail = (kind: Failure['kind'], message: string, cause?: unknown): Outcome => ({
+    ok: false,
+    failure: { kind, message, component: id, eventId: event.id, cause },
+  });
+  const loaded = components.get(id);
+  if (!loaded) return fail('internal', `no component "${id}" in this worker`);
+  const { guest, pool } = loaded;
+  let instance;
+  try {
+    instance = await pool.acquire();
+  } catch (err) {
+    log('error', id, { err: errorMessage(err) }, 'cannot instantiate component');
+    return fail('internal', `cannot instantiate "${id}": ${errorMessage(err)}`, err);
+  }
+  const sizesBefore = memorySizes(instance);
+  try {
+    const reply = guest.spec.world === 'http' ? await callHttpHandler(instance, event) : callHandler(instance, event);
+    pool.release(instance, false);
+    return { ok: true, reply };
+  } catch (err) {
+    const failure = classifyGuestError(err);
+    pool.release(instance, failure.poisoned);
+    const limit = guest.spec.memoryLimit;
+    const used = failure.kind === 'trap' ? exhaustedMemory(instance, sizesBefore, capPages(limit) * WASM_PAGE) : undefined;
+    if (used !== undefined) {
+      return fail('trap', `memory limit exceeded: ${failure.message} (${formatSize(used)} in use, the limit is ${formatSize(limit)})`, failure);
+    }
+    return fail(failure.kind, failure.message, failure);
+  }
+}
+
+async function runAndAnswer(id: string, event: SpindleEvent): Promise<void> {
+  currentEventId = event.id;
+  const outcome = await run(id, event);
+  currentEventId = undefined;
+  // The body was made in this thread for this answer alone, so it can move instead of copy.
+  const body = outcome.ok && outcome.reply.body ? ownBytes(outcome.reply.body) : undefined;
+  const wire = toWireOutcome(body && outcome.ok ? { ok: true, reply: { ...outcome.reply, body } } : outcome);
+  post({ type: 'outcome', outcome: wire }, body ? [body.buffer] : []);
+}
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'load') void load(message.guests);
+  else void runAndAnswer(message.component, message.event);
+});
