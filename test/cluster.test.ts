@@ -33,7 +33,7 @@ concurrency = 16
 [[trigger.queue]]
 queue = "slow"
 component = "spin"
-lock_duration = "3s"
+lock_duration = "1s"
 
 [[trigger.cron]]
 schedule = "* * * * * *"
@@ -113,13 +113,20 @@ describe('a cluster of three processes on one Redis', () => {
     assert.ok(ticks.length >= 4 && ticks.length <= 6, `${ticks.length} ticks in 5 s across 3 processes`);
   });
 
+  it('runs a job longer than its lock once, renewing the lock while the guest runs', async () => {
+    const id = await broker.enqueue('slow', new TextEncoder().encode('2500'));
+    await waitFor(async () => (await broker.completedJobs('slow')).some((j) => j.id === id), 15_000, 'the long job to complete');
+    const starts = nodes.flatMap((n) => n.logs.filter((l) => l.msg === 'job started' && l.queue === 'slow' && l.jobId === id));
+    assert.equal(starts.length, 1, 'no other process took the job while it ran');
+  });
+
   it('finishes the job of a process killed mid-job on another process', async () => {
     const id = await broker.enqueue('slow', new TextEncoder().encode('1000'));
-    const owner = await waitFor(() => nodes.find((n) => n.logs.some((l) => l.msg === 'job started' && l.jobId === id)), 10_000, 'the job to start');
+    const owner = await waitFor(() => nodes.find((n) => n.logs.some((l) => l.msg === 'job started' && l.queue === 'slow' && l.jobId === id)), 10_000, 'the job to start');
     owner.child.kill('SIGKILL');
     await once(owner.child, 'exit');
     const finisher = await waitFor(
-      () => nodes.find((n) => n !== owner && n.logs.some((l) => l.msg === 'job completed' && l.jobId === id)),
+      () => nodes.find((n) => n !== owner && n.logs.some((l) => l.msg === 'job completed' && l.queue === 'slow' && l.jobId === id)),
       20_000,
       'another process to finish the job',
     );
