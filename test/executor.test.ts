@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { newEventId, type Outcome, type SpindleEvent } from '../src/event.js';
 import { ComponentLoadError } from '../src/errors.js';
 import { Executor } from '../src/executor/executor.js';
+import { transpileCached } from '../src/executor/transpile-cache.js';
 import { parseManifest } from '../src/manifest/load.js';
 import { collectingLogger, makeAppDir } from './support/harness.js';
 
@@ -97,6 +98,18 @@ describe('executor', () => {
     const again = await Executor.load(manifest, { cacheDir: join(dir, 'cache'), logger: collectingLogger([]) });
     assert.ok([...again.components.values()].every((c) => c.cached), 'the second load reads the cache');
     await again.close();
+  });
+});
+
+describe('transpile cache', () => {
+  it('transpiles one component file once when several components load it at the same time', async () => {
+    const dir = await makeAppDir({ wat: ['hello'] });
+    const bytes = await readFile(join(dir, 'hello.wasm'));
+    const results = await Promise.all(Array.from({ length: 4 }, () => transpileCached(bytes, join(dir, 'cache'))));
+    assert.ok(results.every((r) => r === results[0]), 'one transpile serves every caller');
+    const again = await transpileCached(bytes, join(dir, 'cache'));
+    assert.equal(again.cached, true);
+    assert.deepEqual(await readdir(join(dir, 'cache')), [basename(dirname(again.gluePath))], 'no staging directory is left behind');
   });
 });
 

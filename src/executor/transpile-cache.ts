@@ -3,7 +3,7 @@
  * is kept on disk under a hash of the bytes (and of jco's version), so a restart imports the
  * glue instead of transpiling again.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { transpile } from '@bytecodealliance/jco';
@@ -51,19 +51,31 @@ async function readCached(dir: string): Promise<TranspiledComponent | undefined>
   return { gluePath: join(dir, GLUE), coreModules, ...meta, cached: true };
 }
 
-/** Transpiles `bytes` (or reuses the cached result) into `cacheDir/<hash>/`. */
-export async function transpileCached(bytes: Uint8Array, cacheDir: string): Promise<TranspiledComponent> {
-  const dir = join(cacheDir, componentHash(bytes));
-  const hit = await readCached(dir);
-  if (hit) return hit;
+/** Transpiles in progress in this process, by cache directory: one component file used by
+ * several components is transpiled once. */
+const inFlight = new Map<string, Promise<TranspiledComponent>>();
 
+/** Transpiles `bytes` (or reuses the cached result) into `cacheDir/<hash>/`. */
+export function transpileCached(bytes: Uint8Array, cacheDir: string): Promise<TranspiledComponent> {
+  const dir = join(cacheDir, componentHash(bytes));
+  let pending = inFlight.get(dir);
+  if (!pending) {
+    pending = readCached(dir)
+      .then((hit) => hit ?? transpileInto(bytes, dir))
+      .finally(() => inFlight.delete(dir));
+    inFlight.set(dir, pending);
+  }
+  return pending;
+}
+
+async function transpileInto(bytes: Uint8Array, dir: string): Promise<TranspiledComponent> {
   const out = await transpile(bytes, {
     name: 'component',
     instantiation: 'async',
     noTypescript: true,
     quiet: true,
   });
-  const staging = `${dir}.${process.pid}.${Date.now()}.tmp`;
+  const staging = `${dir}.${randomUUID()}.tmp`;
   await mkdir(staging, { recursive: true });
   const coreModules = new Map<string, Uint8Array>();
   for (const [file, content] of Object.entries(out.files)) {
