@@ -89,6 +89,15 @@ describe('executor on worker threads', () => {
     assert.doesNotMatch(message!, /memory/, 'a trap far from the limit is not blamed on it');
   });
 
+  it('runs the events queued behind a timed-out event on its worker elsewhere', async () => {
+    const executor = await load(MANIFEST, 1);
+    const loop = executor.dispatch('loop', event());
+    const queued = Array.from({ length: 3 }, () => executor.dispatch('hello', event()));
+    assert.equal(failure(await loop)?.[0], 'timeout');
+    const outcomes = await Promise.all(queued);
+    assert.ok(outcomes.every((o) => o.ok), JSON.stringify(outcomes.map((o) => (o.ok ? 'ok' : o.failure.message))));
+  });
+
   it('spreads concurrent events across the workers', async () => {
     const executor = await load();
     const counts = (await Promise.all(Array.from({ length: 20 }, () => executor.dispatch('counter', event())))).map(count);

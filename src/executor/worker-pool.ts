@@ -1,8 +1,14 @@
 /**
  * The main thread's side of guest execution: worker threads that each hold every component,
- * and one queue of events waiting for a free worker. A worker runs one event at a time. The
- * main thread keeps each event's deadline; an event past it costs its worker, which is
- * terminated and replaced from the already compiled modules while the others keep serving.
+ * and one queue of events waiting for a worker. A worker runs one event at a time, in the order
+ * it was handed them, and holds up to `PIPELINE_DEPTH` events so it can start the next one
+ * without waiting for a round trip through the main thread: one event at a time per round
+ * trip left both threads idle most of the time. Events go to the worker holding the fewest.
+ *
+ * The main thread keeps each event's deadline, started when the event reaches the head of its
+ * worker's line (the worker starts it as soon as the one before is answered). An event past it
+ * costs its worker, which is terminated and replaced from the already compiled modules; the
+ * events queued behind it had not started and go back to the front of the queue.
  *
  * A worker keeps the process alive only while it loads or runs an event, so an idle pool that
  * nobody closed does not hold the process open.
@@ -37,12 +43,17 @@ interface PendingJob extends Job {
   settle(outcome: Outcome): void;
 }
 
+/** Events a worker holds at most: the one running and those queued behind it. */
+const PIPELINE_DEPTH = 4;
+
 /** One worker thread at one position of the pool. A replacement gets a new slot. */
 interface Slot {
   index: number;
   thread: Worker;
-  state: 'loading' | 'idle' | 'busy' | 'failed';
-  job?: PendingJob;
+  state: 'loading' | 'ready' | 'failed';
+  /** Handed to this worker, in order; the first is running. */
+  jobs: PendingJob[];
+  /** The deadline of `jobs[0]`. */
   deadline?: NodeJS.Timeout;
 }
 
@@ -90,8 +101,7 @@ export class WorkerPool {
       for (const job of this.#waiting.splice(0)) job.settle(failed(job, 'internal', 'the executor closed before the event ran'));
       for (const slot of this.#slots) {
         clearTimeout(slot.deadline);
-        slot.job?.settle(failed(slot.job, 'internal', 'the executor closed while the event ran'));
-        slot.job = undefined;
+        for (const job of slot.jobs.splice(0)) job.settle(failed(job, 'internal', 'the executor closed while the event ran'));
       }
       await Promise.all(this.#slots.map((slot) => slot.thread.terminate()));
     })();
@@ -105,7 +115,7 @@ export class WorkerPool {
   /** Starts a worker at `index` (replacing whatever was there); resolves once it has loaded. */
   #spawn(index: number): Promise<void> {
     const thread = new Worker(WORKER_SCRIPT);
-    const slot: Slot = { index, thread, state: 'loading' };
+    const slot: Slot = { index, thread, state: 'loading', jobs: [] };
     this.#slots[index] = slot;
     // A replaced or closed worker's late messages and exit are no longer news.
     const current = () => this.#slots[index] === slot && !this.#closing;
@@ -116,7 +126,7 @@ export class WorkerPool {
         if (message.type === 'log') return this.#log(message);
         if (!current()) return;
         if (message.type === 'ready') {
-          slot.state = 'idle';
+          slot.state = 'ready';
           thread.unref();
           resolve();
           this.#next();
@@ -149,41 +159,49 @@ export class WorkerPool {
     this.#logger[level]({ component, eventId, ...fields }, msg);
   }
 
-  /** Hands waiting events to idle workers, oldest first. */
+  /** Hands waiting events to the workers holding the fewest, oldest event first. */
   #next(): void {
     while (this.#waiting.length > 0) {
-      const slot = this.#slots.find((s) => s.state === 'idle');
+      let slot: Slot | undefined;
+      for (const s of this.#slots) {
+        if (s.state === 'ready' && s.jobs.length < PIPELINE_DEPTH && (!slot || s.jobs.length < slot.jobs.length)) slot = s;
+      }
       if (!slot) return;
-      this.#begin(slot, this.#waiting.shift()!);
+      this.#hand(slot, this.#waiting.shift()!);
     }
   }
 
-  #begin(slot: Slot, job: PendingJob): void {
-    slot.state = 'busy';
-    slot.job = job;
-    slot.thread.ref();
-    slot.deadline = setTimeout(() => this.#expire(slot), job.timeoutMs);
+  #hand(slot: Slot, job: PendingJob): void {
     try {
       const event = { ...job.event, data: ownBytes(job.event.data) };
       slot.thread.postMessage({ type: 'run', component: job.component, event } satisfies ToWorker);
     } catch (err) {
-      this.#finish(slot, failed(job, 'internal', `cannot hand the event to a worker: ${errorMessage(err)}`, err));
+      job.settle(failed(job, 'internal', `cannot hand the event to a worker: ${errorMessage(err)}`, err));
+      return;
     }
+    slot.jobs.push(job);
+    if (slot.jobs.length === 1) {
+      slot.thread.ref();
+      this.#startDeadline(slot);
+    }
+  }
+
+  #startDeadline(slot: Slot): void {
+    const head = slot.jobs[0]!;
+    slot.deadline = setTimeout(() => this.#expire(slot), head.timeoutMs);
   }
 
   #finish(slot: Slot, outcome: Outcome): void {
     clearTimeout(slot.deadline);
-    const job = slot.job;
-    slot.job = undefined;
-    slot.state = 'idle';
-    slot.thread.unref();
+    const job = slot.jobs.shift();
+    if (slot.jobs.length > 0) this.#startDeadline(slot);
+    else slot.thread.unref();
     job?.settle(outcome);
     this.#next();
   }
 
   #expire(slot: Slot): void {
-    const job = slot.job!;
-    slot.job = undefined;
+    const job = slot.jobs.shift()!;
     this.#logger.warn(
       { component: job.component, eventId: job.event.id, worker: slot.index, timeoutMs: job.timeoutMs },
       'event ran past its deadline: replacing its worker',
@@ -192,18 +210,21 @@ export class WorkerPool {
     this.#replace(slot);
   }
 
-  /** A worker died on its own (a crash in host code); whatever it ran fails, and it is replaced. */
+  /** A worker died on its own (a crash in host code); what it ran fails, and it is replaced. */
   #lose(slot: Slot, reason: string): void {
     clearTimeout(slot.deadline);
-    const job = slot.job;
-    slot.job = undefined;
+    const job = slot.jobs.shift();
     this.#logger.error({ worker: slot.index, component: job?.component, eventId: job?.event.id }, `${reason}; replacing it`);
     job?.settle(failed(job, 'internal', `${reason} while running the event`));
     this.#replace(slot);
   }
 
   #replace(slot: Slot): void {
+    // Events queued behind the one that failed had not started; they run elsewhere first.
+    this.#waiting.unshift(...slot.jobs.splice(0));
+    slot.state = 'failed';
     void slot.thread.terminate();
+    this.#next();
     this.#spawn(slot.index).catch((err: unknown) => {
       this.#logger.error({ worker: slot.index, err: errorMessage(err) }, 'a replacement worker cannot load the components');
       if (!this.#hasWorkers()) {

@@ -91,7 +91,18 @@ async function runAndAnswer(id: string, event: SpindleEvent): Promise<void> {
   post({ type: 'outcome', outcome: wire }, body ? [body.buffer] : []);
 }
 
+/**
+ * Events run strictly one after another, in the order they came: the main thread hands this
+ * worker several at once and keeps their deadlines on that assumption.
+ */
+let line: Promise<void> = Promise.resolve();
+
 port.on('message', (message: ToWorker) => {
   if (message.type === 'load') void load(message.guests);
-  else void runAndAnswer(message.component, message.event);
+  else {
+    line = line
+      .then(() => runAndAnswer(message.component, message.event))
+      // The main thread's deadline settles an event left unanswered; the line must go on.
+      .catch((err: unknown) => log('error', message.component, { err: errorMessage(err) }, 'cannot answer an event'));
+  }
 });
