@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadComponent } from '../src/executor/component.js';
 import { prepareGuest } from '../src/executor/guest.js';
+import { memorySizes } from '../src/executor/memory-watch.js';
 import { parseManifest } from '../src/manifest/load.js';
 import { writeWatComponent } from '../test/support/wat-components.js';
 import { startChild, SPINDLE_BIN } from './lib/processes.js';
@@ -27,18 +28,23 @@ async function firstResponse(ctx: BenchContext, cacheDir: string): Promise<{ ms:
   return { ms, loads };
 }
 
-async function memoryPerInstance(file: string, manifestDir: string, count: number): Promise<number> {
+/**
+ * Memory one more instance holds: its linear memories plus what its glue adds to the JS heap.
+ * (RSS moves with the allocator and the collector far more than one instance weighs.)
+ */
+async function memoryPerInstance(file: string, manifestDir: string, count: number): Promise<{ linear: number; heap: number }> {
   const { manifest } = await parseManifest(`spindle_manifest_version = 1\n[application]\nname = "m"\n[component.c]\nsource = "${file}"\n`, join(manifestDir, 'm.toml'));
   const component = await loadComponent('c', manifest.component.c!, { cacheDir: join(manifestDir, 'cache') });
   const guest = await prepareGuest(component.guest, { stdout: () => {}, stderr: () => {} });
   const keep = [await guest.instantiate()];
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
-  const before = process.memoryUsage();
+  const before = process.memoryUsage().heapUsed;
   for (let i = 0; i < count; i++) keep.push(await guest.instantiate());
   gc?.();
-  const after = process.memoryUsage();
-  return (after.rss - before.rss) / count;
+  const heap = (process.memoryUsage().heapUsed - before) / count;
+  const linear = memorySizes(keep[0]!).reduce((a, b) => a + b, 0);
+  return { linear, heap };
 }
 
 export async function benchStartup(ctx: BenchContext): Promise<Row[]> {
@@ -63,7 +69,8 @@ export async function benchStartup(ctx: BenchContext): Promise<Row[]> {
   await writeWatComponent(ctx.dir, 'hello');
   const wat = await memoryPerInstance(join(ctx.dir, 'hello.wasm'), ctx.dir, 200);
   const js = await memoryPerInstance(join(ctx.appDir, 'build', 'hello.wasm'), ctx.dir, 10);
-  rows.push({ group: 'memory', name: 'per instance, WAT component', value: wat / 1024, unit: 'KiB' });
-  rows.push({ group: 'memory', name: 'per instance, JS component', value: js / 1024 / 1024, unit: 'MiB' });
+  const kib = (n: number) => `${Math.round(n / 1024).toLocaleString('en-US')} KiB`;
+  rows.push({ group: 'memory', name: 'per instance, WAT component', value: (wat.linear + wat.heap) / 1024, unit: 'KiB', detail: `linear memory ${kib(wat.linear)}, JS heap ${kib(wat.heap)}` });
+  rows.push({ group: 'memory', name: 'per instance, JS component', value: (js.linear + js.heap) / 1024 ** 2, unit: 'MiB', detail: `linear memory ${kib(js.linear)}, JS heap ${kib(js.heap)}` });
   return rows;
 }

@@ -11,7 +11,7 @@ import { formatSize } from '../manifest/units.js';
 import { snapshotFiles } from './files.js';
 import type { ComponentWorld, GuestSpec } from './guest.js';
 import { MemoryMinimumError, WASM_PAGE, capMemories, capPages } from './memory-cap.js';
-import { transpileCached } from './transpile-cache.js';
+import { transpileCached, type TranspiledComponent } from './transpile-cache.js';
 
 export interface LoadedComponent {
   id: string;
@@ -39,17 +39,36 @@ export interface LoadComponentOptions {
   cacheDir: string;
 }
 
-/** Reads, transpiles and compiles component `id`. Throws `ComponentLoadError` naming the file. */
-export async function loadComponent(id: string, config: ComponentConfig, options: LoadComponentOptions): Promise<LoadedComponent> {
-  const fail = (what: string, cause: unknown): never => {
-    throw new ComponentLoadError(`component "${id}": ${what} ${config.source}: ${(cause as Error)?.message ?? cause}`, { component: id }, { cause });
-  };
+/** A component file read, transpiled and compiled under one memory cap. */
+interface CompiledFile {
+  transpiled: TranspiledComponent;
+  coreModules: Map<string, WebAssembly.Module>;
+}
 
-  const bytes = await readFile(config.source).catch((cause) => fail('cannot read', cause));
-  const transpiled = await transpileCached(bytes, options.cacheDir).catch((cause) => fail('not a valid component:', cause));
-  const world = detectWorld(id, transpiled.exports);
+/** Which step of preparing a file failed, so each component can say it in its own words. */
+class PrepareError extends Error {
+  constructor(
+    readonly step: 'read' | 'transpile' | 'cap' | 'compile',
+    readonly coreModule: string | undefined,
+    options: { cause: unknown },
+  ) {
+    super(step, options);
+  }
+}
 
-  const maxPages = capPages(config.memory);
+/**
+ * Components sharing a file and a memory cap share the work: a 12 MB JavaScript component is
+ * read, hashed, capped and compiled once, not once per component that names it.
+ */
+export type CompileCache = Map<string, Promise<CompiledFile>>;
+
+async function prepareFile(source: string, maxPages: number, cacheDir: string): Promise<CompiledFile> {
+  const bytes = await readFile(source).catch((cause) => {
+    throw new PrepareError('read', undefined, { cause });
+  });
+  const transpiled = await transpileCached(bytes, cacheDir).catch((cause) => {
+    throw new PrepareError('transpile', undefined, { cause });
+  });
   const coreModules = new Map<string, WebAssembly.Module>();
   await Promise.all(
     [...transpiled.coreModules].map(async ([name, code]) => {
@@ -57,20 +76,53 @@ export async function loadComponent(id: string, config: ComponentConfig, options
       try {
         capped = capMemories(code, maxPages);
       } catch (cause) {
-        if (cause instanceof MemoryMinimumError) {
-          throw new ComponentLoadError(
-            `component "${id}" needs ${formatSize(cause.minPages * WASM_PAGE)} of memory to start (core module ${name}), ` +
-              `above its memory limit of ${formatSize(config.memory)}`,
-            { component: id },
-            { cause },
-          );
-        }
-        return fail(`cannot cap the memory of core module ${name} of`, cause);
+        throw new PrepareError('cap', name, { cause });
       }
-      const module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>).catch((cause) => fail(`cannot compile core module ${name} of`, cause));
+      const module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>).catch((cause) => {
+        throw new PrepareError('compile', name, { cause });
+      });
       coreModules.set(name, module);
     }),
   );
+  return { transpiled, coreModules };
+}
+
+/** Reads, transpiles and compiles component `id`. Throws `ComponentLoadError` naming the file. */
+export async function loadComponent(
+  id: string,
+  config: ComponentConfig,
+  options: LoadComponentOptions,
+  shared: CompileCache = new Map(),
+): Promise<LoadedComponent> {
+  const maxPages = capPages(config.memory);
+  const key = `${config.source}\0${maxPages}`;
+  let preparing = shared.get(key);
+  if (!preparing) shared.set(key, (preparing = prepareFile(config.source, maxPages, options.cacheDir)));
+
+  let compiled: CompiledFile;
+  try {
+    compiled = await preparing;
+  } catch (err) {
+    const { step, coreModule, cause } = err as PrepareError;
+    const reason = (cause as Error)?.message ?? cause;
+    if (cause instanceof MemoryMinimumError) {
+      throw new ComponentLoadError(
+        `component "${id}" needs ${formatSize(cause.minPages * WASM_PAGE)} of memory to start (core module ${coreModule}), ` +
+          `above its memory limit of ${formatSize(config.memory)}`,
+        { component: id },
+        { cause },
+      );
+    }
+    const what = {
+      read: 'cannot read',
+      transpile: 'not a valid component:',
+      cap: `cannot cap the memory of core module ${coreModule} of`,
+      compile: `cannot compile core module ${coreModule} of`,
+    }[step];
+    throw new ComponentLoadError(`component "${id}": ${what} ${config.source}: ${reason}`, { component: id }, { cause });
+  }
+  const { transpiled, coreModules } = compiled;
+  const world = detectWorld(id, transpiled.exports);
 
   return {
     id,

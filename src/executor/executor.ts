@@ -9,7 +9,7 @@ import type { Dispatch, Failure, Outcome, SpindleEvent } from '../event.js';
 import { ComponentLoadError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Manifest } from '../manifest/schema.js';
-import { loadComponent, type LoadedComponent } from './component.js';
+import { loadComponent, type CompileCache, type LoadedComponent } from './component.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface ExecutorOptions {
@@ -48,10 +48,11 @@ export class Executor {
   static async load(manifest: Manifest, options: ExecutorOptions): Promise<Executor> {
     const entries = Object.entries(manifest.component);
     let done = 0;
+    const shared: CompileCache = new Map();
     const results = await Promise.allSettled(
       entries.map(async ([id, config]) => {
         const started = performance.now();
-        const component = await loadComponent(id, config, options);
+        const component = await loadComponent(id, config, options, shared);
         options.onLoaded?.(component, performance.now() - started, ++done, entries.length);
         return component;
       }),
