@@ -20,6 +20,12 @@ isolation = "pooled"
 [component.per-event]
 source = "counter.wasm"
 isolation = "per-event"
+[component.recycled]
+source = "counter.wasm"
+recycle_after_events = 3
+[component.leaky]
+source = "counter.wasm"
+recycle_above_memory = "32KiB"
 [component.flaky]
 source = "trap-on-data.wasm"
 [component.bounded]
@@ -54,6 +60,18 @@ describe('executor', () => {
     const counts = [];
     for (let i = 0; i < 3; i++) counts.push(count(await executor.dispatch('pooled', event())));
     assert.deepEqual(counts, [1, 2, 3]);
+  });
+
+  it('replaces a pooled instance after recycle_after_events events', async () => {
+    const counts = [];
+    for (let i = 0; i < 7; i++) counts.push(count(await executor.dispatch('recycled', event())));
+    assert.deepEqual(counts, [1, 2, 3, 1, 2, 3, 1]);
+  });
+
+  it('replaces a pooled instance whose memory grew past recycle_above_memory', async () => {
+    const counts = [];
+    for (let i = 0; i < 3; i++) counts.push(count(await executor.dispatch('leaky', event())));
+    assert.deepEqual(counts, [1, 1, 1], 'a 64 KiB instance is over a 32 KiB threshold after every event');
   });
 
   it('gives every event a fresh instance in per-event isolation', async () => {

@@ -139,6 +139,8 @@ export async function loadComponent(
       preopens: await snapshotFiles(id, config.files),
       allowedOutboundHosts: config.allowed_outbound_hosts,
       memoryLimit: config.memory,
+      ...(config.recycle_after_events ? { recycleAfterEvents: config.recycle_after_events } : {}),
+      ...(config.recycle_above_memory ? { recycleAboveMemory: config.recycle_above_memory } : {}),
     },
   };
 }

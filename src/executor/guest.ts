@@ -30,6 +30,10 @@ export interface GuestSpec {
   allowedOutboundHosts: string[];
   /** The component's `memory` limit in bytes, as the manifest gives it. */
   memoryLimit: number;
+  /** Pooled instances are replaced after this many events, when set. */
+  recycleAfterEvents?: number;
+  /** Pooled instances are replaced once their linear memory exceeds this many bytes, when set. */
+  recycleAboveMemory?: number;
 }
 
 type Instantiate = (

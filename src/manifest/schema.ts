@@ -108,6 +108,15 @@ export const componentSchema = z.strictObject({
     .enum(['per-event', 'pooled'])
     .default('pooled')
     .describe('"per-event": a fresh instance for every event. "pooled": warm instances reused until a trap.'),
+  recycle_after_events: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('"pooled": replace an instance after it has handled this many events.'),
+  recycle_above_memory: size
+    .optional()
+    .describe('"pooled": replace an instance whose linear memory has grown past this (e.g. a slow leak).'),
   max_concurrency: z.number().int().min(1).default(64).describe('Events in flight for this component; beyond it HTTP answers 503.'),
   key_value_stores: z.array(name('store')).default([]).describe('Key-value stores the guest may use.'),
   publish_channels: z.array(z.string()).default([]).describe('Channels (globs allowed) the guest may publish to.'),
