@@ -83,13 +83,19 @@ describe('a cluster of three processes on one Redis', () => {
     broker = createRedisBroker({ url: redis.url, logger: collectingLogger([]) });
   });
 
-  after(async () => {
-    for (const n of nodes) n.child.kill('SIGTERM');
-    await Promise.all(nodes.map((n) => (n.child.exitCode === null && n.child.signalCode === null ? once(n.child, 'exit') : null)));
-    await broker.close();
-    await redis.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
+  after(
+    async () => {
+      const exits = nodes.map((n) => (n.child.exitCode === null && n.child.signalCode === null ? once(n.child, 'exit') : null));
+      for (const n of nodes) n.child.kill('SIGTERM');
+      const timer = setTimeout(() => nodes.forEach((n) => n.child.kill('SIGKILL')), 10_000);
+      await Promise.all(exits);
+      clearTimeout(timer);
+      await broker.close();
+      await redis.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+    { timeout: 60_000 },
+  );
 
   it('processes each of 1,000 jobs exactly once in total', async () => {
     const ids = new Set<string>();
@@ -163,10 +169,13 @@ source = "spin.wasm"
       redis: redis.url,
     });
   });
-  after(async () => {
-    await t.stop();
-    await redis.stop();
-  });
+  after(
+    async () => {
+      await t.stop();
+      await redis.stop();
+    },
+    { timeout: 60_000 },
+  );
 
   const heard = () => t.logs.filter((l) => l.component === 'listener' && l.msg === 'event handled').length;
 

@@ -32,6 +32,12 @@ describe('JavaScript components', () => {
     assert.equal(second, first + 1);
   });
 
+  it('gives every event a fresh JavaScript engine in per-event isolation', async () => {
+    const counts = [];
+    for (let i = 0; i < 3; i++) counts.push(await (await fetch(`${url}/fresh/count`)).text());
+    assert.deepEqual(counts, ['1', '1', '1']);
+  });
+
   it('treats a thrown Error as a trap and serves the next event from a fresh instance', async () => {
     const failed = await fetch(`${url}/handler/throw-error`);
     assert.equal(failed.status, 500);

@@ -9,6 +9,7 @@ import { ComponentLoadError } from '../errors.js';
 import type { ComponentConfig } from '../manifest/schema.js';
 import { formatSize } from '../manifest/units.js';
 import { snapshotFiles } from './files.js';
+import { exportMutableGlobals } from './global-export.js';
 import type { ComponentWorld, GuestSpec } from './guest.js';
 import { MemoryMinimumError, WASM_PAGE, capMemories, capPages } from './memory-cap.js';
 import { transpileCached, type TranspiledComponent } from './transpile-cache.js';
@@ -43,6 +44,8 @@ export interface LoadComponentOptions {
 interface CompiledFile {
   transpiled: TranspiledComponent;
   coreModules: Map<string, WebAssembly.Module>;
+  /** Every core module's mutable globals are exported, so instances can be restored. */
+  restorable: boolean;
 }
 
 /** Which step of preparing a file failed, so each component can say it in its own words. */
@@ -70,6 +73,7 @@ async function prepareFile(source: string, maxPages: number, cacheDir: string): 
     throw new PrepareError('transpile', undefined, { cause });
   });
   const coreModules = new Map<string, WebAssembly.Module>();
+  let restorable = true;
   await Promise.all(
     [...transpiled.coreModules].map(async ([name, code]) => {
       let capped: Uint8Array;
@@ -78,13 +82,16 @@ async function prepareFile(source: string, maxPages: number, cacheDir: string): 
       } catch (cause) {
         throw new PrepareError('cap', name, { cause });
       }
+      const exported = exportMutableGlobals(capped);
+      if (exported) capped = exported.module;
+      else restorable = false;
       const module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>).catch((cause) => {
         throw new PrepareError('compile', name, { cause });
       });
       coreModules.set(name, module);
     }),
   );
-  return { transpiled, coreModules };
+  return { transpiled, coreModules, restorable };
 }
 
 /** Reads, transpiles and compiles component `id`. Throws `ComponentLoadError` naming the file. */
@@ -121,7 +128,7 @@ export async function loadComponent(
     }[step];
     throw new ComponentLoadError(`component "${id}": ${what} ${config.source}: ${reason}`, { component: id }, { cause });
   }
-  const { transpiled, coreModules } = compiled;
+  const { transpiled, coreModules, restorable } = compiled;
   const world = detectWorld(id, transpiled.exports);
 
   return {
@@ -139,6 +146,7 @@ export async function loadComponent(
       preopens: await snapshotFiles(id, config.files),
       allowedOutboundHosts: config.allowed_outbound_hosts,
       memoryLimit: config.memory,
+      restorable,
       ...(config.recycle_after_events ? { recycleAfterEvents: config.recycle_after_events } : {}),
       ...(config.recycle_above_memory ? { recycleAboveMemory: config.recycle_above_memory } : {}),
     },

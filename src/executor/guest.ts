@@ -30,6 +30,8 @@ export interface GuestSpec {
   allowedOutboundHosts: string[];
   /** The component's `memory` limit in bytes, as the manifest gives it. */
   memoryLimit: number;
+  /** Instances can be put back to their state after instantiation (`instance-state.ts`). */
+  restorable: boolean;
   /** Pooled instances are replaced after this many events, when set. */
   recycleAfterEvents?: number;
   /** Pooled instances are replaced once their linear memory exceeds this many bytes, when set. */

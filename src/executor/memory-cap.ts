@@ -8,6 +8,8 @@
  * memories are left alone: they are defined, and capped, in the module that exports them.
  */
 
+import { concat, encodeU32, isCoreModule, readU32, section, sections } from './wasm-binary.js';
+
 /** Bytes in a Wasm page. */
 export const WASM_PAGE = 65_536;
 
@@ -47,28 +49,16 @@ export function capMemories(module: Uint8Array, maxPages: number): Uint8Array {
   if (!isCoreModule(module)) throw new Error('not a core Wasm module (expected the \\0asm magic and version 1)');
   const parts: Uint8Array[] = [module.subarray(0, 8)];
   let changed = false;
-  let pos = 8;
-  while (pos < module.length) {
-    const id = module[pos]!;
-    const size = readU32(module, pos + 1);
-    const start = size.next;
-    const end = start + size.value;
-    if (end > module.length) throw new Error(`section ${id} at byte ${pos} runs past the end of the module`);
-    const rewritten = id === MEMORY_SECTION ? capMemorySection(module.subarray(start, end), maxPages) : undefined;
+  for (const { id, start, contentStart, end } of sections(module)) {
+    const rewritten = id === MEMORY_SECTION ? capMemorySection(module.subarray(contentStart, end), maxPages) : undefined;
     if (rewritten) {
-      parts.push(Uint8Array.of(id), encodeU32(rewritten.length), rewritten);
+      parts.push(section(id, rewritten));
       changed = true;
     } else {
-      parts.push(module.subarray(pos, end));
+      parts.push(module.subarray(start, end));
     }
-    pos = end;
   }
   return changed ? concat(parts) : module;
-}
-
-function isCoreModule(bytes: Uint8Array): boolean {
-  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  return bytes.length >= header.length && header.every((b, i) => bytes[i] === b);
 }
 
 /** The memory section with every maximum capped, or undefined when it needs no change. */
@@ -98,40 +88,4 @@ function capMemorySection(section: Uint8Array, maxPages: number): Uint8Array | u
   }
   if (pos !== section.length) throw new Error(`memory section has ${section.length - pos} bytes after its last memory`);
   return changed ? concat(out) : undefined;
-}
-
-/** Reads an unsigned LEB128 u32 at `pos`. */
-function readU32(bytes: Uint8Array, pos: number): { value: number; next: number } {
-  let value = 0;
-  for (let i = 0; i < 5; i++) {
-    const byte = bytes[pos + i];
-    if (byte === undefined) throw new Error(`truncated LEB128 number at byte ${pos}`);
-    value += (byte & 0x7f) * 2 ** (7 * i);
-    if ((byte & 0x80) === 0) {
-      if (value > 0xffff_ffff) throw new Error(`LEB128 number at byte ${pos} does not fit in 32 bits`);
-      return { value, next: pos + i + 1 };
-    }
-  }
-  throw new Error(`LEB128 number at byte ${pos} is longer than 5 bytes`);
-}
-
-function encodeU32(value: number): Uint8Array {
-  const bytes: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value !== 0);
-  return Uint8Array.from(bytes);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

@@ -4,29 +4,47 @@
  * (Rust and C allocators abort with `unreachable`). So the host keeps the memories of every
  * instance it creates and, after a trap, looks at how close they came to the cap.
  */
+import { GLOBAL_EXPORT_PREFIX } from './global-export.js';
 import { WASM_PAGE } from './memory-cap.js';
 
 /** jco's hook for instantiating each core module of a component. */
 export type CoreInstantiate = (module: WebAssembly.Module, imports?: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
 
 const memoriesOf = new WeakMap<object, WebAssembly.Memory[]>();
+const globalsOf = new WeakMap<object, WebAssembly.Global[]>();
 
 /**
- * An `instantiateCore` for jco's glue that notes every memory the core instances export, and
- * `attach` to bind those memories to the guest instance they make up.
+ * An `instantiateCore` for jco's glue that notes every memory (and every rewritten mutable
+ * global) the core instances export, and `attach` to bind them to the guest instance they make
+ * up.
  */
 export function recordMemories(): { instantiateCore: CoreInstantiate; attach(instance: object): void } {
   const found = new Set<WebAssembly.Memory>();
+  const globals: WebAssembly.Global[] = [];
   return {
     async instantiateCore(module, imports) {
       const instance = await WebAssembly.instantiate(module, imports);
-      for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) found.add(value);
+      for (const [name, value] of Object.entries(instance.exports)) {
+        if (value instanceof WebAssembly.Memory) found.add(value);
+        else if (value instanceof WebAssembly.Global && name.startsWith(GLOBAL_EXPORT_PREFIX)) globals.push(value);
+      }
       return instance;
     },
     attach(instance) {
       memoriesOf.set(instance, [...found]);
+      globalsOf.set(instance, globals);
     },
   };
+}
+
+/** The mutable globals of `instance` that its modules were rewritten to export. */
+export function globalsOfInstance(instance: object): WebAssembly.Global[] {
+  return globalsOf.get(instance) ?? [];
+}
+
+/** The memories `instance`'s core instances export. */
+export function memoriesOfInstance(instance: object): WebAssembly.Memory[] {
+  return memoriesOf.get(instance) ?? [];
 }
 
 /** The size in bytes of each memory of `instance`, to compare with after a call. */

@@ -56,10 +56,13 @@ export async function startRedis(): Promise<TestRedis> {
     }
   };
   const halt = async () => {
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
     child.kill('SIGTERM');
+    // A server that cannot finish its shutdown (its append-only file, say) must not hang a test.
+    const timer = setTimeout(() => child?.kill('SIGKILL'), 5_000);
     await exited;
+    clearTimeout(timer);
   };
 
   await start();
