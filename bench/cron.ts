@@ -49,9 +49,9 @@ source = "hello.wasm"
     rows.push({
       group: 'cron',
       name: `tick lateness, ${name}`,
-      value: p99,
+      value: Math.round(p99 * 10) / 10,
       unit: 'ms p99',
-      detail: `p50 ${percentile(sorted, 50)} ms over ${sorted.length} ticks`,
+      detail: `p50 ${percentile(sorted, 50).toFixed(1)} ms over ${sorted.length} ticks`,
       target: { text: 'p99 ≤ 20 ms', met: p99 <= 20 },
     });
   }

@@ -3,7 +3,7 @@
  * printed as a markdown table and written to docs/BENCHMARKS.md with the machine it ran on.
  * Needs `redis-server` on the PATH; starts its own on a free port.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,13 +13,17 @@ import { startRedis } from '../test/support/redis-server.js';
 import type { BenchContext } from './context.js';
 import { benchCron } from './cron.js';
 import { benchHttp } from './http.js';
+import { benchInstances } from './instances.js';
 import { benchPubSub } from './pubsub.js';
 import { benchQueue } from './queue.js';
 import { toMarkdown, type Row } from './lib/report.js';
 import { benchStartup } from './startup.js';
 
-const SUITES = { http: benchHttp, queue: benchQueue, pubsub: benchPubSub, cron: benchCron, startup: benchStartup };
+const SUITES = { http: benchHttp, instances: benchInstances, queue: benchQueue, pubsub: benchPubSub, cron: benchCron, startup: benchStartup };
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** A full run rewrites what stands between these markers in docs/BENCHMARKS.md, nothing else. */
+const BEGIN = '<!-- bench:table:begin -->';
+const END = '<!-- bench:table:end -->';
 
 const only = process.argv.slice(2).filter((a) => a in SUITES) as Array<keyof typeof SUITES>;
 const progress = (line: string) => console.error(`[bench] ${line}`);
@@ -53,22 +57,19 @@ const table = toMarkdown(rows);
 console.log(table);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 1024 ** 3)} GiB, Node ${process.version}, ${process.platform}`;
 if (only.length === 0) {
-  const doc = `# Benchmarks
-
+  const block = `${BEGIN}
 The latest full run of \`npm run bench\` (${Math.round((Date.now() - started) / 1000)} s), on ${machine},
-${new Date().toISOString().slice(0, 10)}. Every figure is measured in the same run as its baseline,
-on the same machine, with the load generator (autocannon, 50 connections, 1 s warm-up, 5 s
-measured) or producer in the benchmark process and each server or worker in its own process.
-The machines are shared and noisy: compare ratios, not absolute figures, across runs.
+${new Date().toISOString().slice(0, 10)}.
 
 ${table}
-
-Run one group with \`npm run bench -- http\` (or \`queue\`, \`pubsub\`, \`cron\`, \`startup\`);
-only a full run rewrites this file. The analysis of the figures and of the targets missed is in
-[PERFORMANCE.md](PERFORMANCE.md).
-`;
-  await writeFile(join(ROOT, 'docs', 'BENCHMARKS.md'), doc);
-  progress('wrote docs/BENCHMARKS.md');
+${END}`;
+  const file = join(ROOT, 'docs', 'BENCHMARKS.md');
+  const current = await readFile(file, 'utf8').catch(() => `# Benchmarks\n\n${BEGIN}\n${END}\n`);
+  const [before, rest] = current.split(BEGIN);
+  const after = rest?.split(END)[1];
+  if (before === undefined || after === undefined) throw new Error(`${file} lost its ${BEGIN} … ${END} markers`);
+  await writeFile(file, `${before}${block}${after}`);
+  progress('updated the table in docs/BENCHMARKS.md');
 }
 // Clients the suites opened (BullMQ, ioredis, autocannon) may keep timers alive; the run is over.
 process.exit(0);

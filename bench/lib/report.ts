@@ -13,7 +13,7 @@ export interface Row {
   target?: { text: string; met: boolean };
 }
 
-const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n >= 10 ? n.toFixed(1) : n >= 0.01 ? n.toFixed(2) : n.toPrecision(2));
 
 export function ratioRow(row: Omit<Row, 'ratio'>, baseline: Row): Row {
   return { ...row, ratio: { against: baseline.name, value: row.value / baseline.value } };
