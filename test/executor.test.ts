@@ -31,6 +31,14 @@ source = "trap-on-data.wasm"
 [component.bounded]
 source = "hello.wasm"
 max_concurrency = 2
+[component.patient]
+source = "counter.wasm"
+max_concurrency = 1
+overload_wait = "10s"
+[component.impatient]
+source = "spin.wasm"
+max_concurrency = 1
+overload_wait = "50ms"
 [component.retry]
 source = "retry.wasm"
 [component.give-up]
@@ -50,7 +58,7 @@ describe('executor', () => {
   let dir: string;
   let executor: Executor;
   before(async () => {
-    dir = await makeAppDir({ wat: ['counter', 'trap-on-data', 'hello', 'retry', 'give-up'] });
+    dir = await makeAppDir({ wat: ['counter', 'trap-on-data', 'hello', 'retry', 'give-up', 'spin'] });
     const { manifest } = await parseManifest(MANIFEST, join(dir, 'spindle.toml'));
     executor = await Executor.load(manifest, { cacheDir: join(dir, 'cache'), logger: collectingLogger([]) });
   });
@@ -103,6 +111,18 @@ describe('executor', () => {
     const kinds = outcomes.map((o) => (o.ok ? 'ok' : o.failure.kind));
     assert.deepEqual(kinds, ['ok', 'ok', 'overloaded', 'overloaded', 'overloaded']);
     assert.ok((await executor.dispatch('bounded', event())).ok, 'capacity returns once events finish');
+  });
+
+  it('lets events wait for room when overload_wait is set, in order and never past the bound', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => executor.dispatch('patient', event())));
+    // One at a time, so one warm instance serves them all in arrival order.
+    assert.deepEqual(outcomes.map(count), [1, 2, 3, 4, 5]);
+  });
+
+  it('refuses an event whose overload_wait runs out', async () => {
+    const [slow, refused] = await Promise.all([executor.dispatch('impatient', event('300')), executor.dispatch('impatient', event('0'))]);
+    assert.ok(slow.ok);
+    assert.equal(refused.ok ? 'ok' : refused.failure.kind, 'overloaded');
   });
 
   it('answers an unknown component with a failure, not an exception', async () => {

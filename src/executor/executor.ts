@@ -26,6 +26,8 @@ interface Running {
   component: LoadedComponent;
   /** Events queued or running, held under `max_concurrency`. */
   inFlight: number;
+  /** Events waiting for a place, under `overload_wait`; called to hand one over. */
+  waiters: Array<() => void>;
 }
 
 export function defaultCacheDir(manifestDir: string): string {
@@ -67,7 +69,7 @@ export class Executor {
     const components = new Map<string, Running>();
     for (const r of results) {
       const component = (r as PromiseFulfilledResult<LoadedComponent>).value;
-      components.set(component.id, { component, inFlight: 0 });
+      components.set(component.id, { component, inFlight: 0, waiters: [] });
     }
     const workers = await WorkerPool.start({
       size: Math.max(1, Math.floor(options.workers ?? availableParallelism())),
@@ -91,16 +93,39 @@ export class Executor {
     const running = this.#components.get(id);
     if (!running) return fail('internal', `no component "${id}"`);
     const { config } = running.component;
-    if (running.inFlight >= config.max_concurrency) {
+    if (running.inFlight < config.max_concurrency) running.inFlight++;
+    else if (!(await this.#waitForRoom(running))) {
       return fail('overloaded', `component "${id}" has ${running.inFlight} events in flight, its max_concurrency`);
     }
-    running.inFlight++;
     try {
       return await this.#workers.run({ component: id, event, timeoutMs: config.timeout });
     } finally {
-      running.inFlight--;
+      // A finished event hands its place straight to the first waiter, so none is overtaken.
+      const next = running.waiters.shift();
+      if (next) next();
+      else running.inFlight--;
     }
   };
+
+  /**
+   * Waits up to the component's `overload_wait` for an event in flight to hand over its place.
+   * Waiters are served in order; one whose wait ran out leaves the line.
+   */
+  #waitForRoom(running: Running): Promise<boolean> {
+    const waitMs = running.component.config.overload_wait;
+    if (waitMs === undefined) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        running.waiters.splice(running.waiters.indexOf(wake), 1);
+        resolve(false);
+      }, waitMs);
+      running.waiters.push(wake);
+    });
+  }
 
   /** Terminates the worker threads; later events fail as `internal`. Idempotent. */
   close(): Promise<void> {

@@ -118,6 +118,9 @@ export const componentSchema = z.strictObject({
     .optional()
     .describe('"pooled": replace an instance whose linear memory has grown past this (e.g. a slow leak).'),
   max_concurrency: z.number().int().min(1).default(64).describe('Events in flight for this component; beyond it HTTP answers 503.'),
+  overload_wait: duration
+    .optional()
+    .describe('At max_concurrency, how long an event may wait for room before it is refused (HTTP 503); by default it is refused at once.'),
   key_value_stores: z.array(name('store')).default([]).describe('Key-value stores the guest may use.'),
   publish_channels: z.array(z.string()).default([]).describe('Channels (globs allowed) the guest may publish to.'),
   enqueue_queues: z.array(name('queue')).default([]).describe('Queues the guest may add jobs to.'),
