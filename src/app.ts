@@ -18,6 +18,8 @@ export interface AppOptions {
   listen?: string;
   /** Runs in redis mode on this Redis, whatever the manifest says. */
   redis?: string;
+  /** How long start-up waits for Redis before failing; default 10 s. */
+  brokerReadyTimeoutMs?: number;
   /** Called after every event with its outcome and duration: a hook for metrics. */
   onEvent?: EventObserver;
   /** Worker threads running guests; see `ExecutorOptions.workers`. */
@@ -35,6 +37,9 @@ export interface App {
   /** Stops every trigger (draining events in flight), then the executor. Idempotent. */
   stop(): Promise<void>;
 }
+
+/** How long start-up waits for Redis before it gives up with a clear error. */
+const BROKER_READY_TIMEOUT_MS = 10_000;
 
 export type EventObserver = (component: string, event: SpindleEvent, outcome: Outcome, ms: number) => void;
 
@@ -68,6 +73,12 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   const redisUrl = redisUrlFor(manifest.runtime, options.redis);
   const broker = createBroker(redisUrl, logger);
   logger.info({ mode: redisUrl ? 'redis' : 'embedded', ...(redisUrl ? { redis: redactUrl(redisUrl) } : {}) }, 'runtime mode');
+  try {
+    await broker.waitUntilReady(options.brokerReadyTimeoutMs ?? BROKER_READY_TIMEOUT_MS);
+  } catch (err) {
+    await Promise.allSettled([broker.close(), executor.close()]);
+    throw err;
+  }
 
   const dispatch = loggedDispatch(executor.dispatch, logger, options.onEvent);
   const triggers: Trigger[] = [];

@@ -61,6 +61,12 @@ export class BuildError extends SpindleError {
   override readonly code = 'BUILD_FAILED';
 }
 
+/** The broker (Redis) cannot be reached or refused an operation. */
+export class BrokerError extends SpindleError {
+  override name = 'BrokerError';
+  override readonly code = 'BROKER_UNAVAILABLE';
+}
+
 /** A trigger could not start or lost its source for good. */
 export class TriggerError extends SpindleError {
   override name = 'TriggerError';

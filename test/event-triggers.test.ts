@@ -4,11 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
+import { startApp } from '../src/app.js';
 import { createEmbeddedBroker } from '../src/brokers/embedded.js';
+import { BrokerError } from '../src/errors.js';
+import { parseManifest } from '../src/manifest/load.js';
 import type { SpindleEvent } from '../src/event.js';
 import { manifestSchema } from '../src/manifest/schema.js';
 import createRedisTrigger from '../src/triggers/redis.js';
-import { collectingLogger, startTestApp, waitFor, type TestApp } from './support/harness.js';
+import { collectingLogger, makeAppDir, startTestApp, waitFor, type TestApp } from './support/harness.js';
 import { startRedis, type TestRedis } from './support/redis-server.js';
 
 const MANIFEST = `
@@ -188,4 +192,22 @@ source = "spin.wasm"
       }
     });
   }
+});
+
+describe('redis mode without Redis', () => {
+  it('fails start-up with an error naming the address, and leaves nothing running', async () => {
+    const dir = await makeAppDir({ wat: ['hello'] });
+    const loaded = await parseManifest(
+      'spindle_manifest_version = 1\n[application]\nname = "x"\n[[trigger.redis]]\nchannel = "c"\ncomponent = "c"\n[component.c]\nsource = "hello.wasm"\n',
+      join(dir, 'spindle.toml'),
+    );
+    await assert.rejects(
+      startApp(loaded, { redis: 'redis://127.0.0.1:1', logger: collectingLogger([]), brokerReadyTimeoutMs: 300 }),
+      (err: unknown) => {
+        assert.ok(err instanceof BrokerError);
+        assert.match(err.message, /^cannot reach Redis at 127\.0\.0\.1:1 within 300ms/);
+        return true;
+      },
+    );
+  });
 });

@@ -106,6 +106,8 @@ export interface Stoppable {
 
 export interface Broker {
   readonly driver: 'embedded' | 'redis';
+  /** Resolves once the broker can take work; rejects with a `BrokerError` after `timeoutMs`. */
+  waitUntilReady(timeoutMs: number): Promise<void>;
   publish(channel: string, data: Uint8Array): Promise<void>;
   subscribe(target: SubscriptionTarget, handler: (message: Message) => Promise<void>): Promise<Stoppable>;
   /** Records the retry policy of `queue`, applied to every job enqueued through Spindle. */

@@ -81,6 +81,8 @@ export function createEmbeddedBroker(): Broker {
   return {
     driver: 'embedded',
 
+    async waitUntilReady() {},
+
     async publish(channel, data) {
       for (const listener of channels.listeners(channel)) deliver(listener as (m: Message) => Promise<void>, { channel, data });
       for (const p of patterns) if (p.regexp.test(channel)) deliver(p.handler, { channel, pattern: p.pattern, data });

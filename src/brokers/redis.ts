@@ -5,7 +5,8 @@
  */
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import { errorMessage } from '../errors.js';
+import { BrokerError, errorMessage } from '../errors.js';
+import { formatDuration } from '../manifest/units.js';
 import type { Logger } from '../log.js';
 import {
   GiveUpError,
@@ -36,15 +37,22 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   const prefix = options.prefix ?? 'spindle';
   const log = options.logger.child({ broker: 'redis' });
   const base = redisOptionsFromUrl(options.url);
+  const address = `${base.host}:${base.port}`;
   const connect = (role: string) => {
     const client = new Redis(base);
     let wasReady = false;
+    let lastError = '';
     client.on('ready', () => {
-      if (wasReady) log.info({ role }, 'reconnected to Redis');
+      if (wasReady) log.info({ role, redis: address }, 'reconnected to Redis');
       wasReady = true;
     });
-    client.on('reconnecting', (ms: number) => log.warn({ role, inMs: ms }, 'connection to Redis lost; reconnecting'));
-    client.on('error', (err: Error) => log.debug({ role, err: err.message }, 'Redis connection error'));
+    client.on('error', (err: Error) => void (lastError = err.message));
+    client.on('reconnecting', (ms: number) =>
+      log.warn(
+        { role, redis: address, inMs: ms, err: lastError },
+        wasReady ? 'connection to Redis lost; reconnecting' : 'cannot reach Redis yet; retrying',
+      ),
+    );
     return client;
   };
 
@@ -104,6 +112,21 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
   return {
     driver: 'redis',
+
+    async waitUntilReady(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new BrokerError(`cannot reach Redis at ${address} within ${formatDuration(timeoutMs)}; is it running, and is --redis or REDIS_URL right?`)), timeoutMs);
+      });
+      try {
+        await Promise.race([command().ping(), timedOut]);
+      } catch (cause) {
+        if (cause instanceof BrokerError) throw cause;
+        throw new BrokerError(`cannot reach Redis at ${address}: ${errorMessage(cause)}`, {}, { cause });
+      } finally {
+        clearTimeout(timer);
+      }
+    },
 
     async publish(channel, data) {
       await command().publish(channel, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
@@ -232,12 +255,19 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     async close() {
       const results = await Promise.allSettled([
         ...[...queues.values()].map((q) => q.close()),
-        subscriber?.quit().catch(() => subscriber?.disconnect()),
-        commands?.quit().catch(() => commands?.disconnect()),
+        closeClient(subscriber),
+        closeClient(commands),
       ]);
       for (const r of results) if (r.status === 'rejected') log.warn({ err: errorMessage(r.reason) }, 'closing the Redis broker');
     },
   };
+}
+
+/** Quits a connected client politely; one that never connected (or lost Redis) just stops retrying. */
+async function closeClient(client: Redis | undefined): Promise<void> {
+  if (!client) return;
+  if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+  else client.disconnect();
 }
 
 /** ioredis options for a `redis://` or `rediss://` URL, reconnecting with capped backoff. */
