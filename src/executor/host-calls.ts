@@ -1,0 +1,82 @@
+/**
+ * Synchronous calls from a guest's worker thread to async host code on the main thread.
+ *
+ * Guests run synchronously (Node 20 has no JSPI), yet some imports need an answer from async
+ * Node I/O — a key-value read from Redis, an outgoing request. The worker posts the request on
+ * a dedicated port and sleeps on `Atomics.wait`; the main thread runs the handler, posts the
+ * reply and wakes it; the worker then takes the reply off the port with
+ * `receiveMessageOnPort`, so replies of any size cross without a shared buffer to outgrow.
+ */
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { errorMessage } from '../errors.js';
+import { deserializeError, serializeError, type SerializedError } from './worker-protocol.js';
+
+/** Serves a host call on the main thread; its result must survive `postMessage`. */
+export type HostCallHandler = (method: string, args: unknown[]) => Promise<unknown>;
+
+interface Request {
+  id: number;
+  method: string;
+  args: unknown[];
+  /** Four bytes the main thread flips to 1, waking the waiting worker. */
+  signal: SharedArrayBuffer;
+}
+
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
+
+/** A host call that did not answer in time. */
+export class HostCallTimeoutError extends Error {
+  override name = 'HostCallTimeoutError';
+}
+
+/** Main thread: answers the requests arriving on `port` with `handler`. */
+export function serveHostCalls(port: MessagePort, handler: HostCallHandler): void {
+  port.on('message', async ({ id, method, args, signal }: Request) => {
+    let reply: Reply;
+    try {
+      reply = { id, ok: true, value: await handler(method, args) };
+    } catch (err) {
+      reply = { id, ok: false, error: serializeError(err) };
+    }
+    try {
+      port.postMessage(reply);
+    } catch (err) {
+      port.postMessage({ id, ok: false, error: serializeError(new Error(`the result of ${method} cannot cross threads: ${errorMessage(err)}`)) } satisfies Reply);
+    }
+    const flag = new Int32Array(signal);
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+  });
+}
+
+/** Worker thread: makes blocking calls through `port`. */
+export class HostCallClient {
+  readonly #port: MessagePort;
+  #next = 0;
+
+  constructor(port: MessagePort) {
+    this.#port = port;
+  }
+
+  /**
+   * Calls `method` on the main thread and blocks until it answers or `timeoutMs` passes.
+   * Returns its result or throws its error (or a `HostCallTimeoutError`).
+   */
+  call(method: string, args: unknown[], timeoutMs: number): unknown {
+    const id = ++this.#next;
+    const signal = new SharedArrayBuffer(4);
+    this.#port.postMessage({ id, method, args, signal } satisfies Request);
+    if (Atomics.wait(new Int32Array(signal), 0, 0, timeoutMs) === 'timed-out') {
+      throw new HostCallTimeoutError(`host call ${method} did not answer within ${timeoutMs} ms`);
+    }
+    for (;;) {
+      const received = receiveMessageOnPort(this.#port);
+      if (!received) throw new Error(`host call ${method} was answered but its reply is missing`);
+      const reply = received.message as Reply;
+      // Replies to calls that timed out earlier arrive late; they are no one's answer now.
+      if (reply.id !== id) continue;
+      if (reply.ok) return reply.value;
+      throw deserializeError(reply.error);
+    }
+  }
+}
