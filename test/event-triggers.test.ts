@@ -139,6 +139,31 @@ eventTriggerTests('embedded');
 eventTriggerTests('redis');
 
 describe('redis trigger', () => {
+  it('holds a burst beyond the component\'s max_concurrency instead of refusing it', async () => {
+    const t = await startTestApp({
+      manifest: `
+spindle_manifest_version = 1
+[application]
+name = "burst-test"
+[[trigger.redis]]
+channel = "burst"
+component = "slow"
+[component.slow]
+source = "spin.wasm"
+max_concurrency = 2
+`,
+      wat: ['spin'],
+    });
+    try {
+      for (let i = 0; i < 200; i++) await t.app.broker.publish('burst', new TextEncoder().encode('1'));
+      const done = () => t.logs.filter((l) => l.component === 'slow' && l.type === 'spindle.redis.message');
+      await waitFor(() => done().length === 200, 20_000, 'every message of the burst');
+      assert.ok(done().every((l) => l.msg === 'event handled'), 'none was refused');
+    } finally {
+      await t.stop();
+    }
+  });
+
   it('turns a message into an event with its bytes, channel and pattern', async () => {
     const broker = createEmbeddedBroker();
     const manifest = manifestSchema.parse({ spindle_manifest_version: 1, application: { name: 'x' }, component: { c: { source: 'c.wasm' } } });

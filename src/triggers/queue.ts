@@ -6,15 +6,15 @@
  * job once across processes and hands the job of a process that died to another.
  */
 import { GiveUpError, type Job, type Stoppable } from '../brokers/broker.js';
-import type { Dispatch, Outcome, SpindleEvent } from '../event.js';
+import type { SpindleEvent } from '../event.js';
 import type { QueueTriggerConfig } from '../manifest/schema.js';
+import { dispatchWhenRoom } from './dispatch-when-room.js';
 import type { Trigger, TriggerContext, TriggerFactory } from './trigger.js';
 
 export const KIND = 'queue';
 
 /** How long a job waits for its component to have room before the attempt counts as failed. */
 const OVERLOAD_WAIT_MS = 10_000;
-const OVERLOAD_POLL_MS = 50;
 
 function toEvent(job: Job): SpindleEvent {
   return {
@@ -31,16 +31,6 @@ function toEvent(job: Job): SpindleEvent {
       ['queue.attempts', String(job.attempts)],
     ],
   };
-}
-
-/** Dispatches, waiting while the component is at its concurrency bound rather than spending an attempt. */
-async function dispatchPatiently(dispatch: Dispatch, component: string, event: SpindleEvent): Promise<Outcome> {
-  const deadline = Date.now() + OVERLOAD_WAIT_MS;
-  for (;;) {
-    const outcome = await dispatch(component, event);
-    if (outcome.ok || outcome.failure.kind !== 'overloaded' || Date.now() > deadline) return outcome;
-    await new Promise((resolve) => setTimeout(resolve, OVERLOAD_POLL_MS));
-  }
 }
 
 function createQueueTrigger(configs: QueueTriggerConfig[], context: TriggerContext): Trigger {
@@ -61,7 +51,7 @@ function createQueueTrigger(configs: QueueTriggerConfig[], context: TriggerConte
           async (job) => {
             const event = toEvent(job);
             logger.debug({ component: config.component, queue: config.queue, jobId: job.id, attempt: job.attempt, eventId: event.id }, 'job started');
-            const outcome = await dispatchPatiently(dispatch, config.component, event);
+            const outcome = await dispatchWhenRoom(dispatch, config.component, event, { giveUpAfterMs: OVERLOAD_WAIT_MS });
             if (outcome.ok) {
               logger.debug({ component: config.component, queue: config.queue, jobId: job.id, attempt: job.attempt, eventId: event.id }, 'job completed');
               return outcome.reply.body;
