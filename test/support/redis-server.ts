@@ -39,13 +39,14 @@ async function ping(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** Starts a private server; `args` are extra redis-server options, e.g. `['--hz', '100']`. */
+export async function startRedis(args: string[] = []): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'spindle-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
 
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', ...args], {
       stdio: 'ignore',
     });
     const deadline = Date.now() + 10_000;
