@@ -26,7 +26,7 @@ import {
   type Tick,
 } from './broker.js';
 import { globToRegExp } from './glob.js';
-import { drain } from './drain.js';
+import { drain } from '../drain.js';
 
 interface StoredJob {
   id: string;

@@ -18,7 +18,7 @@ import {
   type Stoppable,
   type SubscriptionTarget,
 } from './broker.js';
-import { drain } from './drain.js';
+import { drain } from '../drain.js';
 import { bytesToJobValue, jobValueToBytes } from './job-data.js';
 
 export interface RedisBrokerOptions {

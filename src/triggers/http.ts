@@ -9,6 +9,7 @@
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { newEventId, type Attributes, type Dispatch, type Failure, type SpindleEvent } from '../event.js';
+import { drain } from '../drain.js';
 import { TriggerError } from '../errors.js';
 import type { HttpTriggerConfig } from '../manifest/schema.js';
 import { formatSize } from '../manifest/units.js';
@@ -98,8 +99,7 @@ function createHttpTrigger(configs: HttpTriggerConfig[], context: TriggerContext
   let server: Server | undefined;
   let url: string | undefined;
   let draining = false;
-  let inFlight = 0;
-  let idle: (() => void) | undefined;
+  const inFlight = new Set<Promise<void>>();
   let stopping: Promise<void> | undefined;
 
   async function serve(dispatch: Dispatch, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -156,15 +156,12 @@ function createHttpTrigger(configs: HttpTriggerConfig[], context: TriggerContext
     async start(dispatch) {
       const { host, port } = parseListen(runtime.listen);
       server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
-        inFlight++;
-        serve(dispatch, req, res)
-          .catch((err) => {
-            logger.error({ err, url: req.url }, 'unexpected error serving a request');
-            sendText(res, 500, 'Internal Server Error');
-          })
-          .finally(() => {
-            if (--inFlight === 0) idle?.();
-          });
+        const served = serve(dispatch, req, res).catch((err) => {
+          logger.error({ err, url: req.url }, 'unexpected error serving a request');
+          sendText(res, 500, 'Internal Server Error');
+        });
+        inFlight.add(served);
+        void served.finally(() => inFlight.delete(served));
       });
       server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
         logger.warn({ err: err.message, code: err.code }, 'malformed HTTP request');
@@ -186,13 +183,8 @@ function createHttpTrigger(configs: HttpTriggerConfig[], context: TriggerContext
         draining = true;
         const closed = new Promise<void>((done) => server!.close(() => done()));
         server.closeIdleConnections();
-        if (inFlight > 0) {
-          const drained = new Promise<void>((done) => (idle = done));
-          let timer: NodeJS.Timeout | undefined;
-          const timedOut = new Promise<void>((done) => (timer = setTimeout(done, options.drainMs ?? runtime.drain_timeout)));
-          await Promise.race([drained, timedOut]);
-          clearTimeout(timer);
-          if (inFlight > 0) logger.warn({ inFlight }, 'drain timeout: closing connections with requests in flight');
+        if (!(await drain(inFlight, options.drainMs ?? runtime.drain_timeout))) {
+          logger.warn({ inFlight: inFlight.size }, 'drain timeout: closing connections with requests in flight');
         }
         server.closeAllConnections();
         await closed;

@@ -10,7 +10,7 @@
  * counted in a warning, as Redis itself drops a subscriber whose output buffer overflows.
  */
 import type { Message, Stoppable } from '../brokers/broker.js';
-import { drain } from '../brokers/drain.js';
+import { drain } from '../drain.js';
 import { newEventId, type Dispatch, type SpindleEvent } from '../event.js';
 import type { RedisTriggerConfig } from '../manifest/schema.js';
 import { dispatchWhenRoom } from './dispatch-when-room.js';
