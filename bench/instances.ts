@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { loadComponent } from '../src/executor/component.js';
 import { prepareGuest } from '../src/executor/guest.js';
+import { quietHost } from './lib/quiet-host.js';
 import { captureState, restoreState } from '../src/executor/instance-state.js';
 import { parseManifest } from '../src/manifest/load.js';
 import { writeWatComponent } from '../test/support/wat-components.js';
@@ -15,7 +16,7 @@ import type { BenchContext } from './context.js';
 async function costs(ctx: BenchContext, file: string, instantiations: number, restores: number) {
   const { manifest } = await parseManifest(`spindle_manifest_version = 1\n[application]\nname = "i"\n[component.c]\nsource = "${file}"\n`, join(ctx.dir, 'i.toml'));
   const component = await loadComponent('c', manifest.component.c!, { cacheDir: ctx.cacheDir });
-  const guest = await prepareGuest(component.guest, { stdout: () => {}, stderr: () => {} });
+  const guest = await prepareGuest(component.guest, quietHost);
   await guest.instantiate();
   let started = performance.now();
   for (let i = 0; i < instantiations; i++) await guest.instantiate();

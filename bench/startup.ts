@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadComponent } from '../src/executor/component.js';
 import { prepareGuest } from '../src/executor/guest.js';
+import { quietHost } from './lib/quiet-host.js';
 import { memorySizes } from '../src/executor/memory-watch.js';
 import { parseManifest } from '../src/manifest/load.js';
 import { writeWatComponent } from '../test/support/wat-components.js';
@@ -35,7 +36,7 @@ async function firstResponse(ctx: BenchContext, cacheDir: string): Promise<{ ms:
 async function memoryPerInstance(file: string, manifestDir: string, count: number): Promise<{ linear: number; heap: number }> {
   const { manifest } = await parseManifest(`spindle_manifest_version = 1\n[application]\nname = "m"\n[component.c]\nsource = "${file}"\n`, join(manifestDir, 'm.toml'));
   const component = await loadComponent('c', manifest.component.c!, { cacheDir: join(manifestDir, 'cache') });
-  const guest = await prepareGuest(component.guest, { stdout: () => {}, stderr: () => {} });
+  const guest = await prepareGuest(component.guest, quietHost);
   const keep = [await guest.instantiate()];
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();

@@ -11,6 +11,10 @@ import { createLogger, type Logger } from './log.js';
 import { loadManifest, type LoadedManifest } from './manifest/load.js';
 import type { Manifest, TriggerKind } from './manifest/schema.js';
 import { Executor, defaultCacheDir } from './executor/executor.js';
+import { hostServices } from './host-services.js';
+import { createKeyValue } from './kv/index.js';
+import type { KeyValue } from './kv/store.js';
+import { resolveVariables } from './manifest/variables.js';
 import type { Trigger, TriggerFactory } from './triggers/trigger.js';
 
 export interface AppOptions {
@@ -32,6 +36,7 @@ export interface App {
   manifest: Manifest;
   executor: Executor;
   broker: Broker;
+  keyValue: KeyValue;
   triggers: Trigger[];
   logger: Logger;
   /** Stops every trigger (draining events in flight), then the executor. Idempotent. */
@@ -62,21 +67,31 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   const logger = options.logger ?? createLogger();
   const manifest: Manifest = options.listen ? { ...loaded.manifest, runtime: { ...loaded.manifest.runtime, listen: options.listen } } : loaded.manifest;
 
-  const executor = await Executor.load(manifest, {
-    cacheDir: options.cacheDir ?? defaultCacheDir(loaded.dir),
-    logger,
-    workers: options.workers,
-    onLoaded: (c, ms, i, total) =>
-      logger.info({ component: c.id, world: c.world, ms: Math.round(ms), cached: c.cached }, `loaded component ${i}/${total}: ${c.id}`),
-  });
-
+  const variables = resolveVariables(manifest, loaded.file);
   const redisUrl = redisUrlFor(manifest.runtime, options.redis);
   const broker = createBroker(redisUrl, logger);
+  const keyValue = createKeyValue(redisUrl, manifest.application.name);
+  let executor: Executor;
+  try {
+    executor = await Executor.load(manifest, {
+      cacheDir: options.cacheDir ?? defaultCacheDir(loaded.dir),
+      logger,
+      workers: options.workers,
+      variables,
+      hostCalls: hostServices({ broker, keyValue }),
+      onLoaded: (c, ms, i, total) =>
+        logger.info({ component: c.id, world: c.world, ms: Math.round(ms), cached: c.cached }, `loaded component ${i}/${total}: ${c.id}`),
+    });
+  } catch (err) {
+    await Promise.allSettled([broker.close(), keyValue.close()]);
+    throw err;
+  }
+
   logger.info({ mode: redisUrl ? 'redis' : 'embedded', ...(redisUrl ? { redis: redactUrl(redisUrl) } : {}) }, 'runtime mode');
   try {
     await broker.waitUntilReady(options.brokerReadyTimeoutMs ?? BROKER_READY_TIMEOUT_MS);
   } catch (err) {
-    await Promise.allSettled([broker.close(), executor.close()]);
+    await Promise.allSettled([broker.close(), keyValue.close(), executor.close()]);
     throw err;
   }
 
@@ -85,7 +100,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   const stopAll = async () => {
     const results = await Promise.allSettled(triggers.map((t) => t.stop({ drainMs: manifest.runtime.drain_timeout })));
     for (const r of results) if (r.status === 'rejected') logger.error({ err: errorMessage(r.reason) }, 'trigger failed to stop');
-    await Promise.allSettled([broker.close(), executor.close()]);
+    await Promise.allSettled([broker.close(), keyValue.close(), executor.close()]);
   };
   try {
     for (const [kind, configs] of Object.entries(manifest.trigger) as Array<[TriggerKind, unknown[]]>) {
@@ -101,7 +116,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   }
 
   let stopping: Promise<void> | undefined;
-  return { manifest, executor, broker, triggers, logger, stop: () => (stopping ??= stopAll()) };
+  return { manifest, executor, broker, keyValue, triggers, logger, stop: () => (stopping ??= stopAll()) };
 }
 
 /** `spindle up`: runs the app in `file` until a signal, then drains. Returns the exit code. */

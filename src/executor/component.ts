@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { ComponentLoadError } from '../errors.js';
 import type { ComponentConfig } from '../manifest/schema.js';
 import { formatSize } from '../manifest/units.js';
+import { componentVariables } from '../manifest/variables.js';
 import { snapshotFiles } from './files.js';
 import { exportMutableGlobals } from './global-export.js';
 import type { ComponentWorld, GuestSpec } from './guest.js';
@@ -38,6 +39,8 @@ function detectWorld(id: string, exports: Array<[string, string]>): ComponentWor
 
 export interface LoadComponentOptions {
   cacheDir: string;
+  /** The app's resolved variables (`manifest/variables.ts`); none when absent. */
+  variables?: Map<string, string>;
 }
 
 /** A component file read, transpiled and compiled under one memory cap. */
@@ -145,6 +148,13 @@ export async function loadComponent(
       environment: config.environment,
       preopens: await snapshotFiles(id, config.files),
       allowedOutboundHosts: config.allowed_outbound_hosts,
+      grants: {
+        keyValueStores: config.key_value_stores,
+        publishChannels: config.publish_channels,
+        enqueueQueues: config.enqueue_queues,
+        variables: componentVariables(config.variables, options.variables ?? new Map()),
+      },
+      timeoutMs: config.timeout,
       memoryLimit: config.memory,
       restorable,
       ...(config.recycle_after_events ? { recycleAfterEvents: config.recycle_after_events } : {}),

@@ -10,6 +10,7 @@ import { ComponentLoadError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Manifest } from '../manifest/schema.js';
 import { loadComponent, type CompileCache, type LoadedComponent } from './component.js';
+import type { HostCallHandler } from './host-calls.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface ExecutorOptions {
@@ -18,6 +19,10 @@ export interface ExecutorOptions {
   logger: Logger;
   /** Worker threads running guests; default `os.availableParallelism()`, at least 1. */
   workers?: number;
+  /** The app's resolved variables, rendered into each component's own. */
+  variables?: Map<string, string>;
+  /** Answers guests' synchronous host calls (capabilities); see `host-services.ts`. */
+  hostCalls?: HostCallHandler;
   /** Called as each component finishes loading, for progress output. */
   onLoaded?: (component: LoadedComponent, ms: number, index: number, total: number) => void;
 }
@@ -75,6 +80,7 @@ export class Executor {
       size: Math.max(1, Math.floor(options.workers ?? availableParallelism())),
       guests: [...components.values()].map((r) => r.component.guest),
       logger: options.logger,
+      ...(options.hostCalls ? { hostCalls: options.hostCalls } : {}),
     });
     return new Executor(components, workers);
   }

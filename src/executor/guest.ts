@@ -5,8 +5,10 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { ComponentConfig } from '../manifest/schema.js';
+import { capabilityImports, type CapabilityHost, type Grants } from './capabilities.js';
 import { recordMemories, type CoreInstantiate } from './memory-watch.js';
 import { outboundPolicy } from './outbound.js';
+import type { IncomingResponseData } from './outgoing-http.js';
 import { wasiImports, type FileTree, type GuestSandbox, type LineSink } from './wasi-shim.js';
 
 /** Which contract a component's exports fulfil. */
@@ -28,6 +30,10 @@ export interface GuestSpec {
   /** Guest path → read-only snapshot of granted files. */
   preopens: Record<string, FileTree>;
   allowedOutboundHosts: string[];
+  /** Stores, channels, queues and variables the component may use. */
+  grants: Grants;
+  /** The component's deadline for one event, which also bounds each host call it makes. */
+  timeoutMs: number;
   /** The component's `memory` limit in bytes, as the manifest gives it. */
   memoryLimit: number;
   /** Instances can be put back to their state after instantiation (`instance-state.ts`). */
@@ -51,14 +57,17 @@ export interface Guest {
   instantiate(): Promise<GuestInstance>;
 }
 
-/** Where a guest's output lines go. */
-export interface GuestOutput {
+/** What the worker around a guest gives it: where its output goes, and the main thread. */
+export interface GuestHost {
   stdout: LineSink;
   stderr: LineSink;
+  log: CapabilityHost['log'];
+  /** A synchronous call to the main thread (`HostServices`), bounded by `timeoutMs`. */
+  call(method: string, args: unknown[], timeoutMs: number): unknown;
 }
 
 /** Imports `spec`'s glue and builds its sandbox, ready to instantiate. */
-export async function prepareGuest(spec: GuestSpec, output: GuestOutput): Promise<Guest> {
+export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Guest> {
   const glue = (await import(pathToFileURL(spec.gluePath).href)) as { instantiate: Instantiate };
   const getCoreModule = (name: string) => {
     const module = spec.coreModules.get(name);
@@ -69,15 +78,23 @@ export async function prepareGuest(spec: GuestSpec, output: GuestOutput): Promis
     name: spec.id,
     environment: spec.environment,
     preopens: spec.preopens,
-    stdout: output.stdout,
-    stderr: output.stderr,
+    stdout: host.stdout,
+    stderr: host.stderr,
     outbound: outboundPolicy(spec.allowedOutboundHosts),
+    fetch: (request) => host.call('fetch', [request, spec.timeoutMs], spec.timeoutMs) as IncomingResponseData,
+    denied: (message) => host.log('warn', { capability: 'outbound-http' }, `denied: ${message}`),
   };
+  const capabilities = capabilityImports({
+    component: spec.id,
+    grants: spec.grants,
+    call: (method, args) => host.call(method, args, spec.timeoutMs),
+    log: host.log,
+  });
   return {
     spec,
     async instantiate() {
       const record = recordMemories();
-      const instance = await glue.instantiate(getCoreModule, await wasiImports(sandbox), record.instantiateCore);
+      const instance = await glue.instantiate(getCoreModule, { ...(await wasiImports(sandbox)), ...capabilities }, record.instantiateCore);
       record.attach(instance);
       return instance;
     },

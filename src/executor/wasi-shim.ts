@@ -6,9 +6,12 @@
  *
  * The sandbox, per component: the environment is only the manifest's `environment`; the
  * filesystem is only the manifest's `files`, snapshotted read-only into memory at load time;
- * outbound HTTP is refused unless a host is allowed; `wasi:cli/exit` throws instead of ending
+ * outbound HTTP is refused unless a host is allowed, and what is allowed is sent by the main
+ * thread (`outgoing-http.ts`); `wasi:cli/exit` throws instead of ending
  * the process; stdout and stderr become log lines tagged with the component.
  */
+
+import { futureResponse, prepareOutgoingHttp, requestData, type SyncFetch } from './outgoing-http.js';
 
 /** A `FileData` tree as the in-memory filesystem adapter takes it. */
 export type FileTree = { dir: Record<string, FileTree> } | { source: Uint8Array };
@@ -28,6 +31,10 @@ export interface GuestSandbox {
   stdout: LineSink;
   stderr: LineSink;
   outbound: OutboundPolicy;
+  /** Sends an allowed outgoing request. */
+  fetch: SyncFetch;
+  /** Told about every request the policy refused. */
+  denied: (message: string) => void;
 }
 
 type ShimModule = Record<string, any>;
@@ -49,6 +56,7 @@ async function loadShim(): Promise<Shim> {
   const names = ['cli', 'io', 'clocks', 'random', 'http', 'filesystem', 'sockets'] as const;
   const modules = await Promise.all(names.map((n) => import(new URL(`${n}.js`, SHIM_BASE).href) as Promise<ShimModule>));
   const loaded = Object.fromEntries(names.map((n, i) => [n, modules[i]])) as unknown as Omit<Shim, 'poll'>;
+  prepareOutgoingHttp(loaded.http, loaded.io);
   return { ...loaded, poll: synchronousPoll(loaded.io) };
 }
 
@@ -155,9 +163,14 @@ export async function wasiImports(sandbox: GuestSandbox): Promise<Record<string,
   const clock = monotonicClock(s.io);
   const fs = s.filesystem.createFilesystem({ adapter: new s.filesystem.InMemoryFilesystemAdapter(), preopens: sandbox.preopens });
   const outgoingHandler = {
-    handle(request: { scheme(): { tag: string; val?: string } | undefined; authority(): string | undefined }, options: unknown) {
-      if (!sandbox.outbound(schemeName(request.scheme()), request.authority() ?? '')) throw DENIED;
-      return s.http.outgoingHandler.handle(request, options);
+    handle(request: Parameters<typeof requestData>[0]) {
+      const scheme = schemeName(request.scheme());
+      const authority = request.authority() ?? '';
+      if (!sandbox.outbound(scheme, authority)) {
+        sandbox.denied(`outbound HTTP to ${scheme}://${authority} is not in allowed_outbound_hosts`);
+        throw DENIED;
+      }
+      return futureResponse(s.http, s.io, () => requestData(request, scheme), sandbox.fetch);
     },
   };
   return {

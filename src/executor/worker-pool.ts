@@ -13,12 +13,13 @@
  * A worker keeps the process alive only while it loads or runs an event, so an idle pool that
  * nobody closed does not hold the process open.
  */
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { Failure, Outcome, SpindleEvent } from '../event.js';
 import { ComponentLoadError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { formatDuration } from '../manifest/units.js';
 import type { GuestSpec } from './guest.js';
+import { serveHostCalls, type HostCallHandler } from './host-calls.js';
 import { deserializeError, fromWireOutcome, ownBytes, type FromWorker, type ToWorker, type WorkerLog } from './worker-protocol.js';
 
 const WORKER_SCRIPT = new URL('./worker.js', import.meta.url);
@@ -29,6 +30,8 @@ export interface WorkerPoolOptions {
   /** The components every worker loads. */
   guests: GuestSpec[];
   logger: Logger;
+  /** Answers guests' synchronous host calls; without it every host call fails. */
+  hostCalls?: HostCallHandler;
 }
 
 /** One event for one component. */
@@ -50,6 +53,8 @@ const PIPELINE_DEPTH = 4;
 interface Slot {
   index: number;
   thread: Worker;
+  /** The main thread's end of the worker's host-call channel. */
+  hostCalls: MessagePort;
   state: 'loading' | 'ready' | 'failed';
   /** Handed to this worker, in order; the first is running. */
   jobs: PendingJob[];
@@ -64,6 +69,7 @@ function failed(job: Job, kind: Failure['kind'], message: string, cause?: unknow
 export class WorkerPool {
   readonly #guests: GuestSpec[];
   readonly #logger: Logger;
+  readonly #hostCalls: HostCallHandler;
   readonly #slots: Slot[] = [];
   readonly #waiting: PendingJob[] = [];
   #closing: Promise<void> | undefined;
@@ -71,6 +77,9 @@ export class WorkerPool {
   private constructor(options: WorkerPoolOptions) {
     this.#guests = options.guests;
     this.#logger = options.logger;
+    this.#hostCalls = options.hostCalls ?? (async (method) => {
+      throw new Error(`no host services to answer ${method}`);
+    });
   }
 
   /** Starts `size` workers and waits until each has loaded every component. */
@@ -103,6 +112,7 @@ export class WorkerPool {
         clearTimeout(slot.deadline);
         for (const job of slot.jobs.splice(0)) job.settle(failed(job, 'internal', 'the executor closed while the event ran'));
       }
+      for (const slot of this.#slots) slot.hostCalls.close();
       await Promise.all(this.#slots.map((slot) => slot.thread.terminate()));
     })();
     return this.#closing;
@@ -114,8 +124,12 @@ export class WorkerPool {
 
   /** Starts a worker at `index` (replacing whatever was there); resolves once it has loaded. */
   #spawn(index: number): Promise<void> {
-    const thread = new Worker(WORKER_SCRIPT);
-    const slot: Slot = { index, thread, state: 'loading', jobs: [] };
+    const channel = new MessageChannel();
+    const thread = new Worker(WORKER_SCRIPT, { workerData: { hostCalls: channel.port2 }, transferList: [channel.port2] });
+    serveHostCalls(channel.port1, this.#hostCalls);
+    // Host calls alone must not keep the process alive; the worker's own ref does that.
+    channel.port1.unref();
+    const slot: Slot = { index, thread, hostCalls: channel.port1, state: 'loading', jobs: [] };
     this.#slots[index] = slot;
     // A replaced or closed worker's late messages and exit are no longer news.
     const current = () => this.#slots[index] === slot && !this.#closing;
@@ -223,6 +237,7 @@ export class WorkerPool {
     // Events queued behind the one that failed had not started; they run elsewhere first.
     this.#waiting.unshift(...slot.jobs.splice(0));
     slot.state = 'failed';
+    slot.hostCalls.close();
     void slot.thread.terminate();
     this.#next();
     this.#spawn(slot.index).catch((err: unknown) => {

@@ -10,7 +10,7 @@ import type { GuestSpec } from './guest.js';
 
 export type ToWorker = { type: 'load'; guests: GuestSpec[] } | { type: 'run'; component: string; event: SpindleEvent };
 
-export type LogLevel = 'info' | 'warn' | 'error';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** A log record made in a worker, logged by the main thread. */
 export interface WorkerLog {

@@ -4,12 +4,13 @@
  * synchronous and may never return, so this thread cannot keep deadlines: the main thread does,
  * and terminates the thread when one passes.
  */
-import { parentPort, type Transferable } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort, type Transferable } from 'node:worker_threads';
 import type { Failure, Outcome, SpindleEvent } from '../event.js';
 import { errorMessage } from '../errors.js';
 import { formatSize } from '../manifest/units.js';
 import { callHandler, callHttpHandler, classifyGuestError } from './guest-calls.js';
 import { prepareGuest, type Guest, type GuestSpec } from './guest.js';
+import { HostCallClient } from './host-calls.js';
 import { createInstancePool, type InstancePool } from './instance-pool.js';
 import { capPages, WASM_PAGE } from './memory-cap.js';
 import { exhaustedMemory, memorySizes } from './memory-watch.js';
@@ -18,6 +19,7 @@ import { ownBytes, serializeError, toWireOutcome, type FromWorker, type LogLevel
 
 if (!parentPort) throw new Error('src/executor/worker.ts is the entry of a worker thread, not a module to import');
 const port = parentPort;
+const hostCalls = new HostCallClient((workerData as { hostCalls: MessagePort }).hostCalls);
 
 const components = new Map<string, { guest: Guest; pool: InstancePool }>();
 /** The event running now; guest output is tagged with it. */
@@ -37,6 +39,8 @@ async function load(specs: GuestSpec[]): Promise<void> {
       const guest = await prepareGuest(spec, {
         stdout: (line) => log('info', spec.id, { stream: 'stdout' }, line),
         stderr: (line) => log('warn', spec.id, { stream: 'stderr' }, line),
+        log: (level, fields, msg) => log(level, spec.id, fields, msg),
+        call: (method, args, timeoutMs) => hostCalls.call(method, args, timeoutMs),
       });
       components.set(spec.id, { guest, pool: createInstancePool(guest) });
     } catch (err) {

@@ -11,6 +11,7 @@ import { ManifestError, type ManifestProblem } from '../errors.js';
 import { parseHostPattern } from '../executor/outbound.js';
 import { findRouteConflicts, validateRoute } from '../triggers/http-routes.js';
 import { manifestSchema, type Manifest, type TriggerKind } from './schema.js';
+import { variableReferences } from './variables.js';
 
 /** A validated manifest with every path made absolute. */
 export interface LoadedManifest {
@@ -130,9 +131,9 @@ function crossCheck(manifest: Manifest): ManifestProblem[] {
       if (typeof parsed === 'string') problems.push({ path: `component.${id}.allowed_outbound_hosts[${i}]`, message: parsed });
     });
     for (const [name, template] of Object.entries(c.variables)) {
-      for (const ref of template.matchAll(/\{\{\s*([^}\s]+)\s*\}\}/g)) {
-        if (!(ref[1]! in manifest.variables)) {
-          problems.push({ path: `component.${id}.variables.${name}`, message: `refers to undeclared variable "${ref[1]}"` });
+      for (const ref of variableReferences(template)) {
+        if (!(ref in manifest.variables)) {
+          problems.push({ path: `component.${id}.variables.${name}`, message: `refers to undeclared variable "${ref}"` });
         }
       }
     }

@@ -1,0 +1,84 @@
+/**
+ * The Redis key-value driver: store `s`, key `k` of app `a` is the Redis key
+ * `spindle:a:kv:s:k`, so apps and stores sharing a Redis never see each other's keys.
+ * Increments are INCRBY, atomic across every process; TTLs are Redis's own (PX).
+ */
+import { Redis } from 'ioredis';
+import { notACounter, overflow, type KeyValue } from './store.js';
+
+export interface RedisKeyValueOptions {
+  url: string;
+  app: string;
+  /** Prefix before the app name; default `spindle`. */
+  prefix?: string;
+}
+
+/** Redis's glob characters in a literal prefix, escaped for SCAN MATCH. */
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+const SCAN_BATCH = 500;
+
+export function createRedisKeyValue(options: RedisKeyValueOptions): KeyValue {
+  const base = `${options.prefix ?? 'spindle'}:${options.app}:kv:`;
+  const keyOf = (store: string, key: string) => `${base}${store}:${key}`;
+  // Commands fail fast while Redis is away, instead of queueing behind the reconnect: a guest
+  // is waiting synchronously and gets an `unavailable` error it can act on.
+  const client = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  client.on('error', () => {});
+  let connecting: Promise<void> | undefined;
+  const redis = async () => {
+    if (client.status === 'wait') connecting ??= client.connect();
+    if (connecting) await connecting.catch(() => {});
+    return client;
+  };
+
+  return {
+    driver: 'redis',
+    async get(store, key) {
+      const value = await (await redis()).getBuffer(keyOf(store, key));
+      return value === null ? undefined : new Uint8Array(value);
+    },
+    async set(store, key, value, ttlMs) {
+      const r = await redis();
+      if (ttlMs === undefined) await r.set(keyOf(store, key), Buffer.from(value));
+      else await r.set(keyOf(store, key), Buffer.from(value), 'PX', Math.max(1, Math.ceil(ttlMs)));
+    },
+    async delete(store, key) {
+      return (await (await redis()).del(keyOf(store, key))) > 0;
+    },
+    async exists(store, key) {
+      return (await (await redis()).exists(keyOf(store, key))) > 0;
+    },
+    async increment(store, key, delta) {
+      try {
+        // INCRBY takes the delta as text, so a 64-bit delta crosses without losing precision.
+        const next = await (await redis()).call('INCRBY', keyOf(store, key), delta.toString());
+        return BigInt(next as number | string);
+      } catch (err) {
+        const message = (err as Error).message ?? '';
+        if (message.includes('not an integer')) throw notACounter(store, key);
+        if (message.includes('overflow')) throw overflow(store, key);
+        throw err;
+      }
+    },
+    async listKeys(store, prefix) {
+      const r = await redis();
+      const strip = keyOf(store, '').length;
+      const keys = new Set<string>();
+      let cursor = '0';
+      do {
+        const [next, batch] = await r.scan(cursor, 'MATCH', `${escapeGlob(keyOf(store, prefix))}*`, 'COUNT', SCAN_BATCH);
+        for (const k of batch) keys.add(k.slice(strip));
+        cursor = next;
+      } while (cursor !== '0');
+      return [...keys].sort();
+    },
+    async close() {
+      if (client.status !== 'end' && client.status !== 'wait') await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
+    },
+  };
+}
+
