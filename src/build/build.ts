@@ -38,6 +38,11 @@ async function bundle(id: string, entry: string): Promise<string> {
       format: 'esm',
       platform: 'neutral',
       target: 'es2022',
+      // Interface imports (`spindle:app/key-value@0.1.0`, `wasi:...`) are bound by
+      // componentize-js to the component's imports, not bundled.
+      external: ['spindle:*', 'wasi:*'],
+      // Static assets imported by a handler become strings in the bundle.
+      loader: { '.html': 'text', '.css': 'text', '.svg': 'text', '.txt': 'text' },
       write: false,
       logLevel: 'silent',
     });
@@ -65,7 +70,10 @@ export async function buildComponent(id: string, config: ComponentConfig, option
   const build = config.build;
   if (!build) return false;
   const code = await bundle(id, build.source);
-  const stamp = createHash('sha256').update(`${TOOLCHAIN}\0${build.world}\0`).update(code).digest('hex');
+  // The world's WIT is part of what is built: a component built against an older one imports
+  // an older interface.
+  const wit = build.world === 'handler' ? await readFile(join(SPINDLE_WIT_DIR, 'spindle.wit'), 'utf8') : '';
+  const stamp = createHash('sha256').update(`${TOOLCHAIN}\0${build.world}\0${wit}\0`).update(code).digest('hex');
   if (!options.force && (await upToDate(config.source, stamp))) {
     progress(`${id}: up to date (${config.source})`);
     return false;

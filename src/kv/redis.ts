@@ -4,7 +4,7 @@
  * Increments are INCRBY, atomic across every process; TTLs are Redis's own (PX).
  */
 import { Redis } from 'ioredis';
-import { notACounter, overflow, type KeyValue } from './store.js';
+import { KeyValueInvalidError, notACounter, overflow, type KeyValue } from './store.js';
 
 export interface RedisKeyValueOptions {
   url: string;
@@ -33,25 +33,36 @@ export function createRedisKeyValue(options: RedisKeyValueOptions): KeyValue {
     if (connecting) await connecting.catch(() => {});
     return client;
   };
+  const address = `${client.options.host}:${client.options.port}`;
+  /** Runs `op` on `store`, naming the store and the Redis when the service fails. */
+  const on = <A extends unknown[], R>(op: (store: string, ...args: A) => Promise<R>) =>
+    async (store: string, ...args: A): Promise<R> => {
+      try {
+        return await op(store, ...args);
+      } catch (err) {
+        if (err instanceof KeyValueInvalidError) throw err;
+        throw new Error(`key-value store "${store}" on Redis ${address}: ${(err as Error).message}`, { cause: err });
+      }
+    };
 
   return {
     driver: 'redis',
-    async get(store, key) {
+    get: on(async (store: string, key: string) => {
       const value = await (await redis()).getBuffer(keyOf(store, key));
       return value === null ? undefined : new Uint8Array(value);
-    },
-    async set(store, key, value, ttlMs) {
+    }),
+    set: on(async (store: string, key: string, value: Uint8Array, ttlMs?: number) => {
       const r = await redis();
       if (ttlMs === undefined) await r.set(keyOf(store, key), Buffer.from(value));
       else await r.set(keyOf(store, key), Buffer.from(value), 'PX', Math.max(1, Math.ceil(ttlMs)));
-    },
-    async delete(store, key) {
+    }),
+    delete: on(async (store: string, key: string) => {
       return (await (await redis()).del(keyOf(store, key))) > 0;
-    },
-    async exists(store, key) {
+    }),
+    exists: on(async (store: string, key: string) => {
       return (await (await redis()).exists(keyOf(store, key))) > 0;
-    },
-    async increment(store, key, delta) {
+    }),
+    increment: on(async (store: string, key: string, delta: bigint) => {
       try {
         // INCRBY takes the delta as text, so a 64-bit delta crosses without losing precision.
         const next = await (await redis()).call('INCRBY', keyOf(store, key), delta.toString());
@@ -62,8 +73,8 @@ export function createRedisKeyValue(options: RedisKeyValueOptions): KeyValue {
         if (message.includes('overflow')) throw overflow(store, key);
         throw err;
       }
-    },
-    async listKeys(store, prefix) {
+    }),
+    listKeys: on(async (store: string, prefix: string) => {
       const r = await redis();
       const strip = keyOf(store, '').length;
       const keys = new Set<string>();
@@ -74,7 +85,7 @@ export function createRedisKeyValue(options: RedisKeyValueOptions): KeyValue {
         cursor = next;
       } while (cursor !== '0');
       return [...keys].sort();
-    },
+    }),
     async close() {
       if (client.status !== 'end' && client.status !== 'wait') await client.quit().catch(() => client.disconnect());
       else client.disconnect();

@@ -134,7 +134,8 @@ export const variableSchema = z
     required: z.boolean().default(false),
     secret: z.boolean().default(false).describe('Never logged; may come from the environment as SPINDLE_VARIABLE_<NAME>.'),
   })
-  .refine((v) => !(v.required && v.default !== undefined), { message: 'a required variable cannot have a default' });
+  .refine((v) => !(v.required && v.default !== undefined), { message: 'a required variable cannot have a default' })
+  .refine((v) => v.required || v.default !== undefined, { message: 'a variable needs a default or required = true' });
 
 export const runtimeSchema = z.strictObject({
   mode: z.enum(['embedded', 'redis']).default('embedded').describe('"embedded": one process, no external service. "redis": shared through Redis.'),

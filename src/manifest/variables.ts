@@ -35,20 +35,7 @@ export function resolveVariables(manifest: Manifest, file: string, env: NodeJS.P
   return values;
 }
 
-/**
- * The variables component `templates` renders to. A template naming an app variable without a
- * value (optional, no default) leaves the component's variable unset: reading it is an error.
- */
+/** The variables component `templates` renders to, from the app's resolved `values`. */
 export function componentVariables(templates: Record<string, string>, values: Map<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, template] of Object.entries(templates)) {
-    let complete = true;
-    const rendered = template.replace(REFERENCE, (_, ref: string) => {
-      const value = values.get(ref);
-      if (value === undefined) complete = false;
-      return value ?? '';
-    });
-    if (complete) out[name] = rendered;
-  }
-  return out;
+  return Object.fromEntries(Object.entries(templates).map(([name, template]) => [name, template.replace(REFERENCE, (_, ref: string) => values.get(ref) ?? '')]));
 }

@@ -135,6 +135,8 @@ function createHttpTrigger(configs: HttpTriggerConfig[], context: TriggerContext
     if (outcome.ok) {
       const { reply } = outcome;
       res.statusCode = reply.status ?? 200;
+      // Every answer names its event, so a client can find it in the log.
+      res.setHeader('x-spindle-event-id', event.id);
       for (const [name, value] of reply.headers) res.appendHeader(name, value);
       res.end(reply.body);
       return;
