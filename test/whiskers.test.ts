@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
 import { startApp, type App } from '../src/app.js';
 import { buildComponents } from '../src/build/build.js';
@@ -144,5 +145,35 @@ describe('Whiskers API', () => {
     await waitFor(() => game.logs.some((l) => l.component === 'reaper' && /expired \d+ session/.test(String(l.msg))), 20_000, 'a reaper tick expiring the session');
     assert.equal((await post('/tally', { session: session.id, food: wanted, wanted })).status, 404, 'the session is gone');
     assert.ok((await (await fetch(`${game.url}/highscore`)).json() as unknown[]).length >= 1, 'the high scores stay');
+  });
+});
+
+describe('Whiskers on a shared Redis', () => {
+  it('keeps the right top ten when two processes record games at once', async () => {
+    // Games played by the tests before share this Redis; this one starts from an empty board.
+    const raw = new Redis(redis.url);
+    await raw.flushall();
+    raw.disconnect();
+    const games = await Promise.all([startGame({ redis: redis.url }), startGame({ redis: redis.url })]);
+    try {
+      const play = async (game: Game, score: number) => {
+        const post = (path: string, body?: unknown) => fetch(`${game.url}${path}`, { method: 'POST', body: JSON.stringify(body ?? {}) });
+        const session = (await (await post('/session')).json()) as { id: string; menu: string[] };
+        await Promise.all(session.menu.slice(0, score).map((food) => post('/tally', { session: session.id, food, wanted: food })));
+        await post(`/session/${session.id}/finish`, { name: `player-${score}`, clicks: score });
+        return session.id;
+      };
+      const scores = Array.from({ length: 12 }, (_, i) => i + 1);
+      const ids = await Promise.all(scores.map((score) => play(games[score % 2]!, score)));
+      await waitFor(async () => {
+        const cards = await Promise.all(ids.map(async (id) => (await (await fetch(`${games[0]!.url}/score/${id}`)).json()) as { recorded: boolean }));
+        return cards.every((c) => c.recorded);
+      }, 20_000, 'every game to be recorded');
+      const top = (await (await fetch(`${games[1]!.url}/highscore`)).json()) as Array<{ name: string; score: number }>;
+      assert.deepEqual(top.map((g) => g.score), [12, 11, 10, 9, 8, 7, 6, 5, 4, 3]);
+      assert.deepEqual(top.map((g) => g.name), top.map((g) => `player-${g.score}`));
+    } finally {
+      await Promise.all(games.map((g) => g.app.stop()));
+    }
   });
 });

@@ -1,6 +1,7 @@
 // GET /highscore: the ten best games recorded.
-import { getJson, json } from './lib.js';
+import { json } from './lib.js';
+import { topTen } from './highscores.js';
 
 export function handle() {
-  return json(200, getJson('highscores', 'top') ?? []);
+  return json(200, topTen());
 }

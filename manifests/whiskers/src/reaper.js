@@ -13,7 +13,7 @@ export function handle() {
     if (session && Date.now() - session.started <= maxAgeMs) continue;
     const id = key.slice('session:'.length);
     remove('sessions', key);
-    for (const card of [`score:${id}`, `clicks:${id}`, `game:${id}`]) remove('scores', card);
+    for (const card of [`score:${id}`, `clicks:${id}`, `game:${id}`, ...listKeys('scores', `seen:${id}:`)]) remove('scores', card);
     expired += 1;
   }
   if (expired > 0) log('info', `expired ${expired} session${expired === 1 ? '' : 's'}`);

@@ -1,10 +1,9 @@
 // A finished game from the "games" queue. Its clicks travel through pub/sub and may still be
 // on their way: until the card has counted them all the job asks to be retried, and on its
-// last attempt it records what was counted. Then the game enters the top ten.
+// last attempt it records what was counted. Then the game enters the high scores.
 import { log } from 'spindle:app/log@0.1.0';
-import { attributes, bodyJson, getJson, getNumber, retryLater, setJson } from './lib.js';
-
-const TOP = 10;
+import { attributes, bodyJson, getNumber, retryLater, setJson } from './lib.js';
+import { HIGHSCORE_PREFIX, pruneHighscores } from './highscores.js';
 
 export function handle(event) {
   const attrs = attributes(event);
@@ -17,12 +16,9 @@ export function handle(event) {
 
   const score = getNumber('scores', `score:${game.session}`);
   const record = { session: game.session, name: game.name, score, at: new Date().toISOString() };
-  const top = (getJson('highscores', 'top') ?? []).filter((g) => g.session !== game.session);
-  top.push(record);
-  top.sort((a, b) => b.score - a.score || a.at.localeCompare(b.at));
-  setJson('highscores', 'top', top.slice(0, TOP));
+  setJson('highscores', `${HIGHSCORE_PREFIX}${game.session}`, record);
+  pruneHighscores();
   setJson('scores', `game:${game.session}`, record);
   log('info', `recorded ${game.name}: ${score}`);
   return { headers: [], body: new TextEncoder().encode(JSON.stringify(record)) };
 }
-

@@ -9,7 +9,8 @@ export function handle(event) {
     return problem(400, 'expected {"session": "<id>", "food": "<food>", "wanted": "<food>"}');
   }
   if (!getJson('sessions', `session:${click.session}`)) return problem(404, `no session ${click.session}`);
-  const message = { session: click.session, food: click.food, wanted: click.wanted, at: Date.now() };
+  // The event id names this click, so a scorer in each of several processes counts it once.
+  const message = { click: event.id, session: click.session, food: click.food, wanted: click.wanted, at: Date.now() };
   publish('whiskers.tally', new TextEncoder().encode(JSON.stringify(message)));
   return json(202, { counted: true });
 }
