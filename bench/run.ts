@@ -11,6 +11,7 @@ import { buildComponents } from '../src/build/build.js';
 import { loadManifest } from '../src/manifest/load.js';
 import { startRedis } from '../test/support/redis-server.js';
 import type { BenchContext } from './context.js';
+import { benchCapabilities } from './capabilities.js';
 import { benchCron } from './cron.js';
 import { benchHttp } from './http.js';
 import { benchInstances } from './instances.js';
@@ -19,7 +20,15 @@ import { benchQueue } from './queue.js';
 import { toMarkdown, type Row } from './lib/report.js';
 import { benchStartup } from './startup.js';
 
-const SUITES = { http: benchHttp, instances: benchInstances, queue: benchQueue, pubsub: benchPubSub, cron: benchCron, startup: benchStartup };
+const SUITES = {
+  http: benchHttp,
+  instances: benchInstances,
+  queue: benchQueue,
+  pubsub: benchPubSub,
+  cron: benchCron,
+  capabilities: benchCapabilities,
+  startup: benchStartup,
+};
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** A full run rewrites what stands between these markers in docs/BENCHMARKS.md, nothing else. */
 const BEGIN = '<!-- bench:table:begin -->';

@@ -136,6 +136,25 @@ describe('manifest', () => {
     assert.deepEqual(found, ['component.api.allowed_outbound_hosts[1]: expected "scheme://host[:port]", got "api.example.com"']);
   });
 
+  it('checks variables: a default or required, and templates naming declared ones', async () => {
+    const found = await problems(
+      GOOD.replace('[component.api]', '[variables]\nregion = { default = "eu" }\nloose = {}\n\n[component.api]').replace(
+        'memory = "64MiB"',
+        'memory = "64MiB"\nvariables = { where = "in {{ region }}", key = "{{ api_key }}" }',
+      ),
+    );
+    assert.deepEqual(found, [
+      'variables.loose: a variable needs a default or required = true',
+    ]);
+    const unknown = await problems(
+      GOOD.replace('[component.api]', '[variables]\nregion = { default = "eu" }\n\n[component.api]').replace(
+        'memory = "64MiB"',
+        'memory = "64MiB"\nvariables = { where = "in {{ region }}", key = "{{ api_key }}" }',
+      ),
+    );
+    assert.deepEqual(unknown, ['component.api.variables.key: refers to undeclared variable "api_key"']);
+  });
+
   it('requires exactly one of channel or pattern on a redis trigger', async () => {
     const found = await problems(GOOD.replace('pattern = "orders.*"', 'pattern = "orders.*"\nchannel = "orders"'));
     assert.deepEqual(found, ['trigger.redis[0]: expected exactly one of "channel" or "pattern"']);

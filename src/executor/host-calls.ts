@@ -18,7 +18,7 @@ interface Request {
   id: number;
   method: string;
   args: unknown[];
-  /** Four bytes the main thread flips to 1, waking the waiting worker. */
+  /** Four bytes the main thread sets to 1, waking the waiting worker. */
   signal: SharedArrayBuffer;
 }
 
@@ -52,6 +52,9 @@ export function serveHostCalls(port: MessagePort, handler: HostCallHandler): voi
 /** Worker thread: makes blocking calls through `port`. */
 export class HostCallClient {
   readonly #port: MessagePort;
+  /** One flag for every call: allocating shared memory per call cost more than the call. */
+  readonly #signal = new SharedArrayBuffer(4);
+  readonly #flag = new Int32Array(this.#signal);
   #next = 0;
 
   constructor(port: MessagePort) {
@@ -64,19 +67,23 @@ export class HostCallClient {
    */
   call(method: string, args: unknown[], timeoutMs: number): unknown {
     const id = ++this.#next;
-    const signal = new SharedArrayBuffer(4);
-    this.#port.postMessage({ id, method, args, signal } satisfies Request);
-    if (Atomics.wait(new Int32Array(signal), 0, 0, timeoutMs) === 'timed-out') {
-      throw new HostCallTimeoutError(`host call ${method} did not answer within ${timeoutMs} ms`);
-    }
+    const deadline = performance.now() + timeoutMs;
+    Atomics.store(this.#flag, 0, 0);
+    this.#port.postMessage({ id, method, args, signal: this.#signal } satisfies Request);
     for (;;) {
-      const received = receiveMessageOnPort(this.#port);
-      if (!received) throw new Error(`host call ${method} was answered but its reply is missing`);
-      const reply = received.message as Reply;
-      // Replies to calls that timed out earlier arrive late; they are no one's answer now.
-      if (reply.id !== id) continue;
-      if (reply.ok) return reply.value;
-      throw deserializeError(reply.error);
+      for (let received = receiveMessageOnPort(this.#port); received; received = receiveMessageOnPort(this.#port)) {
+        const reply = received.message as Reply;
+        // Replies to calls that timed out earlier arrive late; they are no one's answer now,
+        // though their flag may have woken this wait.
+        if (reply.id !== id) continue;
+        if (reply.ok) return reply.value;
+        throw deserializeError(reply.error);
+      }
+      const left = deadline - performance.now();
+      if (left <= 0 || Atomics.wait(this.#flag, 0, 0, left) === 'timed-out') {
+        throw new HostCallTimeoutError(`host call ${method} did not answer within ${timeoutMs} ms`);
+      }
+      Atomics.store(this.#flag, 0, 0);
     }
   }
 }

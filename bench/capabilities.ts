@@ -1,0 +1,99 @@
+/**
+ * Capabilities: what one host call costs a guest. A component makes the same call many times
+ * inside one event (so the event's own cost is spread thin), and the figure is calls per
+ * second, beside the same operation made directly from Node on the main thread: the memory
+ * driver for embedded key-value, ioredis for redis mode, `fetch` for outbound HTTP.
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { startApp, type App } from '../src/app.js';
+import { createLogger } from '../src/log.js';
+import { createMemoryKeyValue } from '../src/kv/memory.js';
+import { loadManifest } from '../src/manifest/load.js';
+import type { HttpTrigger } from '../src/triggers/http.js';
+import { ratioRow, type Row } from './lib/report.js';
+import type { BenchContext } from './context.js';
+
+const KV_CALLS = 20_000;
+const FETCH_CALLS = 2_000;
+
+async function rate(calls: number, run: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await run();
+  return calls / ((performance.now() - started) / 1000);
+}
+
+async function sequential(calls: number, one: () => Promise<unknown>): Promise<number> {
+  return rate(calls, async () => {
+    for (let i = 0; i < calls; i++) await one();
+  });
+}
+
+async function inGuest(app: App, op: string, n: number, url?: string): Promise<number> {
+  const base = (app.triggers.find((t) => t.kind === 'http') as HttpTrigger).url!;
+  const call = async (count: number) => {
+    const res = await fetch(`${base}/capabilities`, { method: 'POST', body: JSON.stringify({ op, n: count, url }) });
+    const done = Number(await res.text());
+    if (res.status !== 200 || done !== count) throw new Error(`the guest made ${done} of ${count} ${op} calls (HTTP ${res.status})`);
+  };
+  await call(Math.ceil(n / 10));
+  return rate(n, () => call(n));
+}
+
+async function withApp<T>(ctx: BenchContext, redis: string | undefined, use: (app: App) => Promise<T>): Promise<T> {
+  const loaded = await loadManifest(join(ctx.appDir, 'spindle.toml'));
+  const app = await startApp(loaded, { listen: '127.0.0.1:0', workers: 1, cacheDir: ctx.cacheDir, logger: createLogger({ level: 'warn' }), ...(redis ? { redis } : {}) });
+  try {
+    return await use(app);
+  } finally {
+    await app.stop();
+  }
+}
+
+export async function benchCapabilities(ctx: BenchContext): Promise<Row[]> {
+  const rows: Row[] = [];
+  const row = (name: string, value: number, baseline?: Row): Row => {
+    const r: Row = { group: 'capabilities', name, value, unit: 'calls/s' };
+    return baseline ? ratioRow(r, baseline) : r;
+  };
+
+  ctx.progress(`capabilities: key-value, embedded, ${KV_CALLS} calls`);
+  const memory = createMemoryKeyValue();
+  const memIncrement = row('memory driver increment, main thread', await sequential(KV_CALLS, () => memory.increment('bench', 'counter', 1n)));
+  const memGet = row('memory driver get, main thread', await sequential(KV_CALLS, () => memory.get('bench', 'counter')));
+  await memory.close();
+  const embedded = await withApp(ctx, undefined, async (app) => ({
+    increment: await inGuest(app, 'increment', KV_CALLS),
+    get: await inGuest(app, 'get', KV_CALLS),
+  }));
+  rows.push(memIncrement, row('guest key-value increment, embedded', embedded.increment, memIncrement));
+  rows.push(memGet, row('guest key-value get, embedded', embedded.get, memGet));
+
+  ctx.progress(`capabilities: key-value, redis mode, ${KV_CALLS} calls`);
+  const redis = new Redis(ctx.redisUrl);
+  const redisIncrement = row('ioredis INCRBY, sequential', await sequential(KV_CALLS, () => redis.incrby('bench:counter', 1)));
+  const redisGet = row('ioredis GET, sequential', await sequential(KV_CALLS, () => redis.getBuffer('bench:counter')));
+  redis.disconnect();
+  const onRedis = await withApp(ctx, ctx.redisUrl, async (app) => ({
+    increment: await inGuest(app, 'increment', KV_CALLS),
+    get: await inGuest(app, 'get', KV_CALLS),
+  }));
+  rows.push(redisIncrement, row('guest key-value increment, redis mode', onRedis.increment, redisIncrement));
+  rows.push(redisGet, row('guest key-value get, redis mode', onRedis.get, redisGet));
+
+  ctx.progress(`capabilities: outbound HTTP, ${FETCH_CALLS} requests`);
+  const upstream = createServer((_, res) => res.end('ok'));
+  upstream.listen(0, '127.0.0.1');
+  await once(upstream, 'listening');
+  const url = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/`;
+  try {
+    const fetchBase = row('Node fetch, sequential', await sequential(FETCH_CALLS, async () => (await fetch(url)).arrayBuffer()));
+    const guest = await withApp(ctx, undefined, (app) => inGuest(app, 'fetch', FETCH_CALLS, url));
+    rows.push(fetchBase, row('guest outbound HTTP (wasi:http), sequential', guest, fetchBase));
+  } finally {
+    upstream.close();
+  }
+  return rows;
+}
