@@ -46,6 +46,15 @@ allowed_outbound_hosts = ["http://127.0.0.1:*"]
 
 [component.denied]
 source = "${WASM}"
+
+[[trigger.http]]
+route = "/impatient"
+component = "impatient"
+
+[component.impatient]
+source = "${WASM}"
+allowed_outbound_hosts = ["http://127.0.0.1:*"]
+timeout = "1s"
 `;
 
 type Result = { ok?: unknown; err?: { tag: string; val: string } | string };
@@ -62,6 +71,7 @@ before(async () => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
+      if (req.url === '/slow') return void setTimeout(() => res.end('too late'), 3_000);
       upstreamSeen.push(`${req.method} ${req.url} ${body}`);
       res.setHeader('content-type', 'text/plain');
       res.end(`upstream saw ${req.method} ${body}`);
@@ -196,6 +206,11 @@ for (const mode of ['embedded', 'redis'] as const) {
         assert.ok(deniedLog(eventId, 'outbound-http'), 'the refusal is logged');
       }
       assert.equal(upstreamSeen.length, seen, 'no refused request left the host');
+    });
+
+    it('fails a hung outbound request inside the guest before the event\'s deadline', async () => {
+      const { result } = await call('impatient', { op: 'fetch', url: `${upstreamUrl}/slow` });
+      assert.equal(typeof result.err, 'string', 'the guest saw the failure and answered');
     });
   });
 }

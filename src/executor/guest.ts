@@ -11,6 +11,9 @@ import { outboundPolicy } from './outbound.js';
 import type { IncomingResponseData } from './outgoing-http.js';
 import { wasiImports, type FileTree, type GuestSandbox, type LineSink } from './wasi-shim.js';
 
+/** The part of a component's `timeout` one host call may take. */
+const HOST_CALL_SHARE = 0.8;
+
 /** Which contract a component's exports fulfil. */
 export type ComponentWorld = 'handler' | 'http';
 
@@ -32,7 +35,7 @@ export interface GuestSpec {
   allowedOutboundHosts: string[];
   /** Stores, channels, queues and variables the component may use. */
   grants: Grants;
-  /** The component's deadline for one event, which also bounds each host call it makes. */
+  /** The component's deadline for one event; each host call it makes gets 80% of it. */
   timeoutMs: number;
   /** The component's `memory` limit in bytes, as the manifest gives it. */
   memoryLimit: number;
@@ -74,6 +77,9 @@ export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Gu
     if (!module) throw new Error(`component "${spec.id}" has no core module ${name}`);
     return module;
   };
+  // A host call that hangs (Redis away, a slow upstream) must fail inside the guest, as an
+  // error value it can act on, before the event's deadline replaces the whole worker.
+  const callTimeoutMs = Math.max(1, Math.floor(spec.timeoutMs * HOST_CALL_SHARE));
   const sandbox: GuestSandbox = {
     name: spec.id,
     environment: spec.environment,
@@ -81,13 +87,13 @@ export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Gu
     stdout: host.stdout,
     stderr: host.stderr,
     outbound: outboundPolicy(spec.allowedOutboundHosts),
-    fetch: (request) => host.call('fetch', [request, spec.timeoutMs], spec.timeoutMs) as IncomingResponseData,
+    fetch: (request) => host.call('fetch', [request, callTimeoutMs], callTimeoutMs) as IncomingResponseData,
     denied: (message) => host.log('warn', { capability: 'outbound-http' }, `denied: ${message}`),
   };
   const capabilities = capabilityImports({
     component: spec.id,
     grants: spec.grants,
-    call: (method, args) => host.call(method, args, spec.timeoutMs),
+    call: (method, args) => host.call(method, args, callTimeoutMs),
     log: host.log,
   });
   return {
