@@ -7,6 +7,7 @@
  */
 import { errorMessage } from '../errors.js';
 import { globToRegExp } from '../brokers/glob.js';
+import { INVALID_ERROR_NAME } from '../kv/store.js';
 import type { LogLevel } from './worker-protocol.js';
 
 /** What a component is allowed to touch, from its manifest entry. */
@@ -30,9 +31,6 @@ export interface CapabilityHost {
 /** A `capability-error` as jco's glue turns a thrown value into a guest `err`. */
 type CapabilityError = { tag: 'denied' | 'invalid' | 'unavailable'; val: string };
 
-/** The host reports a value the guest's data cannot serve with this error name. */
-export const INVALID_ERROR = 'KeyValueInvalidError';
-
 const LEVELS: Record<string, LogLevel> = { debug: 'debug', info: 'info', warn: 'warn', error: 'error' };
 
 /** The import object entries for `spindle:app/*`, keyed as jco's instantiate expects. */
@@ -49,7 +47,7 @@ export function capabilityImports(host: CapabilityHost): Record<string, unknown>
     try {
       return host.call(method, args);
     } catch (err) {
-      const invalid = (err as Error)?.name === INVALID_ERROR;
+      const invalid = (err as Error)?.name === INVALID_ERROR_NAME;
       const message = errorMessage(err);
       if (!invalid) host.log('warn', { capability, err: message }, `${capability} failed`);
       throw { tag: invalid ? 'invalid' : 'unavailable', val: message } satisfies CapabilityError;

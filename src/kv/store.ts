@@ -22,9 +22,12 @@ export interface KeyValue {
   close(): Promise<void>;
 }
 
+/** The `name` that tells a `KeyValueInvalidError` apart once it has crossed to a worker. */
+export const INVALID_ERROR_NAME = 'KeyValueInvalidError';
+
 /** An operation the stored data cannot serve: its message says which key and why. */
 export class KeyValueInvalidError extends Error {
-  override name = 'KeyValueInvalidError';
+  override name = INVALID_ERROR_NAME;
 }
 
 /** Checks that `text` is a decimal integer within Redis's 64-bit range. */
