@@ -5,6 +5,7 @@
  * the error goes back to the guest as a value.
  */
 import type { Broker, EnqueueOptions } from './brokers/broker.js';
+import { concat } from './bytes.js';
 import type { HostCallHandler } from './executor/host-calls.js';
 import type { IncomingResponseData, OutgoingRequestData } from './executor/outgoing-http.js';
 import type { KeyValue } from './kv/store.js';
@@ -61,12 +62,7 @@ async function send(request: OutgoingRequestData, timeoutMs: number, maxBytes: n
     }
     chunks.push(chunk);
   }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.byteLength;
-  }
+  const body = concat(chunks);
   const headers: Array<[string, string]> = [];
   response.headers.forEach((value, name) => headers.push([name, value]));
   return { status: response.status, headers, body };

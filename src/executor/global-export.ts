@@ -9,7 +9,8 @@
  * (a reference type of the GC proposal, an unknown constant-expression opcode) makes it give
  * up and return undefined, and the caller falls back to fresh instances.
  */
-import { concat, encodeName, encodeU32, isCoreModule, readU32, section, sections, skipLeb } from './wasm-binary.js';
+import { concat } from '../bytes.js';
+import { encodeName, encodeU32, isCoreModule, readU32, section, sections, skipLeb } from './wasm-binary.js';
 
 export const GLOBAL_EXPORT_PREFIX = 'spindle.global.';
 

@@ -8,7 +8,8 @@
  * memories are left alone: they are defined, and capped, in the module that exports them.
  */
 
-import { concat, encodeU32, isCoreModule, readU32, section, sections } from './wasm-binary.js';
+import { concat } from '../bytes.js';
+import { encodeU32, isCoreModule, readU32, section, sections } from './wasm-binary.js';
 
 /** Bytes in a Wasm page. */
 export const WASM_PAGE = 65_536;

@@ -8,6 +8,7 @@
  * The request is sent when the guest first asks for the response, not when it calls `handle`:
  * WASI lets a guest write the request body after `handle`, and guests do.
  */
+import { concat } from '../bytes.js';
 import { errorMessage } from '../errors.js';
 
 /** A request as it crosses to the main thread. */
@@ -69,17 +70,6 @@ function recordRequestBodies(http: ShimModule): void {
   };
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array | undefined {
-  if (chunks.length === 0) return undefined;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
-
 interface GuestRequest {
   method(): { tag: string; val?: string };
   scheme(): { tag: string; val?: string } | undefined;
@@ -94,7 +84,8 @@ export function requestData(request: GuestRequest, scheme: string): OutgoingRequ
   if (!path) throw { tag: 'HTTP-request-URI-invalid' };
   const method = request.method();
   const decoder = new TextDecoder();
-  const body = concat(requestBodies.get(request) ?? []);
+  const chunks = requestBodies.get(request) ?? [];
+  const body = chunks.length > 0 ? concat(chunks) : undefined;
   return {
     method: (method.tag === 'other' ? String(method.val) : method.tag).toUpperCase(),
     url: `${scheme}://${request.authority() ?? ''}${path}`,

@@ -2,6 +2,7 @@
  * Reading and writing the pieces of the core Wasm binary format that Spindle's module rewriters
  * need: the header, section framing and LEB128 numbers.
  */
+import { concat } from '../bytes.js';
 
 /** Whether `bytes` start with the core module magic and version 1. */
 export function isCoreModule(bytes: Uint8Array): boolean {
@@ -77,12 +78,3 @@ export function encodeName(name: string): Uint8Array {
   return concat([encodeU32(bytes.length), bytes]);
 }
 
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
