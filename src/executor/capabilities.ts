@@ -33,6 +33,11 @@ type CapabilityError = { tag: 'denied' | 'invalid' | 'unavailable'; val: string 
 
 const LEVELS: Record<string, LogLevel> = { debug: 'debug', info: 'info', warn: 'warn', error: 'error' };
 
+/** The warning every refused capability call leaves, whichever capability refused it. */
+export function logDenied(log: CapabilityHost['log'], capability: string, message: string): void {
+  log('warn', { capability }, `denied: ${message}`);
+}
+
 /** The import object entries for `spindle:app/*`, keyed as jco's instantiate expects. */
 export function capabilityImports(host: CapabilityHost): Record<string, unknown> {
   const { grants } = host;
@@ -40,7 +45,7 @@ export function capabilityImports(host: CapabilityHost): Record<string, unknown>
 
   const deny = (capability: string, what: string, granted: string[]): never => {
     const message = `component "${host.component}" is not granted ${what}${granted.length ? ` (granted: ${granted.join(', ')})` : ''}`;
-    host.log('warn', { capability }, `denied: ${message}`);
+    logDenied(host.log, capability, message);
     throw { tag: 'denied', val: message } satisfies CapabilityError;
   };
   const call = (capability: string, method: string, args: unknown[]): unknown => {

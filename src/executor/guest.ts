@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { ComponentConfig } from '../manifest/schema.js';
-import { capabilityImports, type CapabilityHost, type Grants } from './capabilities.js';
+import { capabilityImports, logDenied, type CapabilityHost, type Grants } from './capabilities.js';
 import { recordMemories, type CoreInstantiate } from './memory-watch.js';
 import { outboundPolicy } from './outbound.js';
 import type { IncomingResponseData } from './outgoing-http.js';
@@ -88,7 +88,7 @@ export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Gu
     stderr: host.stderr,
     outbound: outboundPolicy(spec.allowedOutboundHosts),
     fetch: (request) => host.call('fetch', [request, callTimeoutMs], callTimeoutMs) as IncomingResponseData,
-    denied: (message) => host.log('warn', { capability: 'outbound-http' }, `denied: ${message}`),
+    denied: (message) => logDenied(host.log, 'outbound-http', message),
   };
   const capabilities = capabilityImports({
     component: spec.id,

@@ -7,8 +7,8 @@
  * The sandbox, per component: the environment is only the manifest's `environment`; the
  * filesystem is only the manifest's `files`, snapshotted read-only into memory at load time;
  * outbound HTTP is refused unless a host is allowed, and what is allowed is sent by the main
- * thread (`outgoing-http.ts`); `wasi:cli/exit` throws instead of ending
- * the process; stdout and stderr become log lines tagged with the component.
+ * thread (`outgoing-http.ts`); `wasi:cli/exit` throws instead of ending the process; stdout and
+ * stderr become log lines tagged with the component.
  */
 
 import { futureResponse, prepareOutgoingHttp, requestData, type SyncFetch } from './outgoing-http.js';

@@ -4,6 +4,7 @@
  * Increments are INCRBY, atomic across every process; TTLs are Redis's own (PX).
  */
 import { Redis } from 'ioredis';
+import { redisOptionsFromUrl } from '../brokers/redis.js';
 import { KeyValueInvalidError, notACounter, overflow, type KeyValue } from './store.js';
 
 export interface RedisKeyValueOptions {
@@ -21,11 +22,12 @@ function escapeGlob(text: string): string {
 const SCAN_BATCH = 500;
 
 export function createRedisKeyValue(options: RedisKeyValueOptions): KeyValue {
-  const base = `${options.prefix ?? 'spindle'}:${options.app}:kv:`;
-  const keyOf = (store: string, key: string) => `${base}${store}:${key}`;
+  const prefix = `${options.prefix ?? 'spindle'}:${options.app}:kv:`;
+  const keyOf = (store: string, key: string) => `${prefix}${store}:${key}`;
   // Commands fail fast while Redis is away, instead of queueing behind the reconnect: a guest
   // is waiting synchronously and gets an `unavailable` error it can act on.
-  const client = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  const base = redisOptionsFromUrl(options.url);
+  const client = new Redis({ ...base, lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   client.on('error', () => {});
   let connecting: Promise<void> | undefined;
   const redis = async () => {
@@ -33,7 +35,7 @@ export function createRedisKeyValue(options: RedisKeyValueOptions): KeyValue {
     if (connecting) await connecting.catch(() => {});
     return client;
   };
-  const address = `${client.options.host}:${client.options.port}`;
+  const address = `${base.host}:${base.port}`;
   /** Runs `op` on `store`, naming the store and the Redis when the service fails. */
   const on = <A extends unknown[], R>(op: (store: string, ...args: A) => Promise<R>) =>
     async (store: string, ...args: A): Promise<R> => {
