@@ -12,7 +12,7 @@ import { startApp, type App } from '../src/app.js';
 import { createLogger } from '../src/log.js';
 import { createMemoryKeyValue } from '../src/kv/memory.js';
 import { loadManifest } from '../src/manifest/load.js';
-import type { HttpTrigger } from '../src/triggers/http.js';
+import { httpUrl } from '../test/support/harness.js';
 import { ratioRow, type Row } from './lib/report.js';
 import type { BenchContext } from './context.js';
 
@@ -32,7 +32,7 @@ async function sequential(calls: number, one: () => Promise<unknown>): Promise<n
 }
 
 async function inGuest(app: App, op: string, n: number, url?: string): Promise<number> {
-  const base = (app.triggers.find((t) => t.kind === 'http') as HttpTrigger).url!;
+  const base = httpUrl(app);
   const call = async (count: number) => {
     const res = await fetch(`${base}/capabilities`, { method: 'POST', body: JSON.stringify({ op, n: count, url }) });
     const done = Number(await res.text());

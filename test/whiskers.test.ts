@@ -13,8 +13,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { startApp, type App } from '../src/app.js';
 import { buildComponents } from '../src/build/build.js';
 import { loadManifest } from '../src/manifest/load.js';
-import type { HttpTrigger } from '../src/triggers/http.js';
-import { collectingLogger, waitFor } from './support/harness.js';
+import { collectingLogger, httpUrl, waitFor } from './support/harness.js';
 import { startRedis, type TestRedis } from './support/redis-server.js';
 
 const GAME = fileURLToPath(new URL('../../manifests/whiskers/spindle.toml', import.meta.url));
@@ -46,7 +45,7 @@ async function startGame(options: { redis?: string; env?: Record<string, string>
       logger: collectingLogger(logs),
       ...(options.redis ? { redis: options.redis } : {}),
     });
-    return { app, logs, url: (app.triggers.find((t) => t.kind === 'http') as HttpTrigger).url! };
+    return { app, logs, url: httpUrl(app) };
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];

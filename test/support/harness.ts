@@ -47,6 +47,11 @@ export function collectingLogger(logs: Array<Record<string, unknown>>) {
   return createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(JSON.parse(line)) } });
 }
 
+/** The base URL of `app`'s HTTP trigger; '' when it has none. */
+export function httpUrl(app: App): string {
+  return (app.triggers.find((t) => t.kind === 'http') as HttpTrigger | undefined)?.url ?? '';
+}
+
 export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   const dir = await makeAppDir(options);
   const file = join(dir, 'spindle.toml');
@@ -54,11 +59,10 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   const logs: Array<Record<string, unknown>> = [];
   const loaded = await parseManifest(options.manifest, file);
   const app = await startApp(loaded, { listen: '127.0.0.1:0', workers: options.workers, logger: collectingLogger(logs), ...(options.redis ? { redis: options.redis } : {}) });
-  const http = app.triggers.find((t) => t.kind === 'http') as HttpTrigger | undefined;
   return {
     app,
     dir,
-    url: http?.url ?? '',
+    url: httpUrl(app),
     logs,
     async stop() {
       await app.stop();
