@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { startApp, type App } from '../src/app.js';
 import { createLogger } from '../src/log.js';
 import { createMemoryKeyValue } from '../src/kv/memory.js';
-import { loadManifest } from '../src/manifest/load.js';
+import { loadManifest } from '../src/app-manifest.js';
 import { httpUrl } from '../test/support/harness.js';
 import { ratioRow, type Row } from './lib/report.js';
 import type { BenchContext } from './context.js';

@@ -4,11 +4,11 @@
  * per-event components pay now), for a small WAT component and a componentize-js one.
  */
 import { join } from 'node:path';
-import { loadComponent } from '../src/executor/component.js';
-import { prepareGuest } from '../src/executor/guest.js';
+import { loadComponent } from '../src/executor/load/component.js';
+import { prepareGuest } from '../src/executor/worker/guest.js';
 import { quietHost } from './lib/quiet-host.js';
-import { captureState, restoreState } from '../src/executor/instance-state.js';
-import { parseManifest } from '../src/manifest/load.js';
+import { captureState, restoreState } from '../src/executor/worker/instance-state.js';
+import { parseManifest } from '../src/app-manifest.js';
 import { writeWatComponent } from '../test/support/wat-components.js';
 import type { Row } from './lib/report.js';
 import type { BenchContext } from './context.js';

@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { redisOptionsFromUrl } from '../src/brokers/redis.js';
+import { redisOptionsFromUrl } from '../src/redis/url.js';
 import { writeWatComponent } from '../test/support/wat-components.js';
 import { startChild } from './lib/processes.js';
 import { report, secondsUntil } from './lib/report-client.js';

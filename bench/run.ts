@@ -8,7 +8,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildComponents } from '../src/build/build.js';
-import { loadManifest } from '../src/manifest/load.js';
+import { loadManifest } from '../src/app-manifest.js';
 import { startRedis } from '../test/support/redis-server.js';
 import type { BenchContext } from './context.js';
 import { benchCapabilities } from './capabilities.js';

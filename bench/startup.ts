@@ -4,11 +4,11 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadComponent } from '../src/executor/component.js';
-import { prepareGuest } from '../src/executor/guest.js';
+import { loadComponent } from '../src/executor/load/component.js';
+import { prepareGuest } from '../src/executor/worker/guest.js';
 import { quietHost } from './lib/quiet-host.js';
-import { memorySizes } from '../src/executor/memory-watch.js';
-import { parseManifest } from '../src/manifest/load.js';
+import { memorySizes } from '../src/executor/worker/memory-watch.js';
+import { parseManifest } from '../src/app-manifest.js';
 import { writeWatComponent } from '../test/support/wat-components.js';
 import { startChild, SPINDLE_BIN } from './lib/processes.js';
 import type { Row } from './lib/report.js';

@@ -1,21 +1,25 @@
 /**
- * An app: a manifest's components loaded into the executor and its triggers started, each
- * trigger given the executor's `dispatch`. `runApp` is `spindle up`: it runs until SIGINT or
- * SIGTERM and then drains.
+ * An app: the one place where the parts meet. A manifest's components are loaded into the
+ * executor, the capabilities' main-thread half is given the broker and the key-value store,
+ * and each trigger kind the manifest uses is started with the executor's `dispatch`, wrapped
+ * so that every event's outcome is observed and every failure logged exactly once, here.
+ * `runApp` is `spindle up`: it runs until SIGINT or SIGTERM and then drains.
  */
+import { loadManifest, type LoadedManifest } from './app-manifest.js';
 import type { Broker } from './brokers/broker.js';
-import { createBroker, redisUrlFor } from './brokers/index.js';
+import { createBroker } from './brokers/index.js';
+import { hostServices } from './capabilities/host-services.js';
 import type { Dispatch, Outcome, SpindleEvent } from './event.js';
 import { errorMessage } from './errors.js';
-import { createLogger, type Logger } from './log.js';
-import { loadManifest, type LoadedManifest } from './manifest/load.js';
-import type { Manifest, TriggerKind } from './manifest/schema.js';
 import { Executor, defaultCacheDir } from './executor/executor.js';
-import { hostServices } from './host-services.js';
 import { createKeyValue } from './kv/index.js';
 import type { KeyValue } from './kv/store.js';
+import { createLogger, type Logger } from './log.js';
+import type { Manifest, TriggerKind } from './manifest/schema.js';
 import { resolveVariables } from './manifest/variables.js';
-import type { Trigger, TriggerFactory } from './triggers/trigger.js';
+import { redactUrl, redisUrlFor } from './redis/url.js';
+import { triggerAdapters } from './triggers/registry.js';
+import type { Trigger, TriggerAdapter } from './triggers/trigger.js';
 
 export interface AppOptions {
   /** Overrides `runtime.listen`. */
@@ -48,16 +52,25 @@ const BROKER_READY_TIMEOUT_MS = 10_000;
 
 export type EventObserver = (component: string, event: SpindleEvent, outcome: Outcome, ms: number) => void;
 
-/** Wraps `dispatch` to log each event's outcome with its component and event id. */
+/**
+ * Wraps `dispatch` to observe each event's outcome and log it: the only log line an event's
+ * failure gets. The event's source and subject say where it came from (a route, a channel, a
+ * queue and job id, a schedule). Events the app never ran because it was stopping are counted
+ * by the executor instead of logged one by one.
+ */
 function loggedDispatch(dispatch: Dispatch, logger: Logger, observe?: EventObserver): Dispatch {
-  return async (component, event) => {
+  return async (component, event, options) => {
     const started = performance.now();
-    const outcome = await dispatch(component, event);
+    const outcome = await dispatch(component, event, options);
     const elapsed = performance.now() - started;
     observe?.(component, event, outcome, elapsed);
     const ms = Math.round(elapsed * 100) / 100;
-    if (outcome.ok) logger.debug({ component, eventId: event.id, type: event.type, ms }, 'event handled');
-    else logger.warn({ component, eventId: event.id, type: event.type, ms, failure: outcome.failure.kind }, `event failed: ${outcome.failure.message}`);
+    const fields = { component, eventId: event.id, source: event.source, subject: event.subject, ms };
+    if (outcome.ok) logger.debug(fields, 'event handled');
+    else {
+      const { kind, message } = outcome.failure;
+      logger[kind === 'cancelled' ? 'debug' : 'warn']({ ...fields, failure: kind }, `event failed: ${message}`);
+    }
     return outcome;
   };
 }
@@ -78,7 +91,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
       logger,
       workers: options.workers,
       variables,
-      hostCalls: hostServices({ broker, keyValue }),
+      hostServices: hostServices({ broker, keyValue }),
       onLoaded: (c, ms, i, total) =>
         logger.info({ component: c.id, world: c.world, ms: Math.round(ms), cached: c.cached }, `loaded component ${i}/${total}: ${c.id}`),
     });
@@ -105,8 +118,8 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   try {
     for (const [kind, configs] of Object.entries(manifest.trigger) as Array<[TriggerKind, unknown[]]>) {
       if (configs.length === 0) continue;
-      const { default: create } = (await import(`./triggers/${kind}.js`)) as { default: TriggerFactory<typeof kind> };
-      const trigger = create(configs as never, { manifest, logger, broker });
+      const adapter = triggerAdapters[kind] as TriggerAdapter<typeof kind>;
+      const trigger = adapter.create(configs as never, { manifest, logger, broker });
       triggers.push(trigger);
       await trigger.start(dispatch);
     }
@@ -147,14 +160,3 @@ export async function runApp(file: string, options: { listen?: string; redis?: s
   return 0;
 }
 
-
-/** A Redis URL without its password, for logs. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}

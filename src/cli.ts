@@ -5,10 +5,10 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import type { Broker } from './brokers/broker.js';
-import { DEFAULT_REDIS_URL } from './brokers/index.js';
+import { DEFAULT_REDIS_URL } from './redis/url.js';
 import { ManifestError, SpindleError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
-import { loadManifest } from './manifest/load.js';
+import { loadManifest } from './app-manifest.js';
 import { manifestSchema } from './manifest/schema.js';
 import { parseDuration } from './manifest/units.js';
 

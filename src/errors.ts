@@ -1,19 +1,17 @@
 /**
- * Spindle's errors: one small hierarchy with stable `name`s and `code`s, each carrying the
- * context needed to act on it (which component, which trigger, which event) and its `cause`.
+ * Spindle's errors: one small hierarchy with stable `name`s, each carrying the context needed
+ * to act on it and its `cause`. A failed event is not an error but an `Outcome` value
+ * (`event.ts`), which names its component and event id.
  */
 
-/** Where an error happened. Every field is optional; whatever is known is filled in. */
+/** Where an error happened: whatever is known is filled in. */
 export interface ErrorContext {
   component?: string;
   trigger?: string;
-  eventId?: string;
-  file?: string;
 }
 
 export class SpindleError extends Error {
   override name = 'SpindleError';
-  readonly code: string = 'SPINDLE_ERROR';
   readonly context: ErrorContext;
 
   constructor(message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
@@ -31,14 +29,13 @@ export interface ManifestProblem {
 /** A manifest that cannot be used. Lists every problem, not only the first. */
 export class ManifestError extends SpindleError {
   override name = 'ManifestError';
-  override readonly code = 'MANIFEST_INVALID';
   readonly problems: ManifestProblem[];
 
   constructor(file: string, problems: ManifestProblem[], options?: { cause?: unknown }) {
     super(
       `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n` +
         problems.map((p) => `  ${formatProblem(file, p)}`).join('\n'),
-      { file },
+      {},
       options,
     );
     this.problems = problems;
@@ -52,25 +49,21 @@ export function formatProblem(file: string, problem: ManifestProblem): string {
 /** A component that could not be read, transpiled or compiled. */
 export class ComponentLoadError extends SpindleError {
   override name = 'ComponentLoadError';
-  override readonly code = 'COMPONENT_LOAD_FAILED';
 }
 
 /** Building a component from its sources failed. */
 export class BuildError extends SpindleError {
   override name = 'BuildError';
-  override readonly code = 'BUILD_FAILED';
 }
 
 /** The broker (Redis) cannot be reached or refused an operation. */
 export class BrokerError extends SpindleError {
   override name = 'BrokerError';
-  override readonly code = 'BROKER_UNAVAILABLE';
 }
 
 /** A trigger could not start or lost its source for good. */
 export class TriggerError extends SpindleError {
   override name = 'TriggerError';
-  override readonly code = 'TRIGGER_FAILED';
 }
 
 export function errorMessage(err: unknown): string {

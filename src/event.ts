@@ -35,10 +35,12 @@ export interface Reply {
  * - `retry-later` / `give-up`: the handler said so.
  * - `trap`: the guest crashed; its instance is thrown away.
  * - `timeout`: the guest ran past its component's deadline.
- * - `overloaded`: too many events in flight for the component; nothing ran.
+ * - `overloaded`: too many events in flight for the component, for longer than the event
+ *   could wait; nothing ran.
+ * - `cancelled`: the app stopped before the event could run.
  * - `internal`: the host failed before or after the guest ran.
  */
-export type FailureKind = 'retry-later' | 'give-up' | 'trap' | 'timeout' | 'overloaded' | 'internal';
+export type FailureKind = 'retry-later' | 'give-up' | 'trap' | 'timeout' | 'overloaded' | 'cancelled' | 'internal';
 
 export interface Failure {
   kind: FailureKind;
@@ -50,8 +52,18 @@ export interface Failure {
 
 export type Outcome = { ok: true; reply: Reply } | { ok: false; failure: Failure };
 
+/** What a trigger says about one dispatch. */
+export interface DispatchOptions {
+  /**
+   * How long the event may wait for room when its component is at `max_concurrency` before it
+   * fails as `overloaded`: 0 refuses at once, `Infinity` waits until an event in flight ends.
+   * Default: the component's `overload_wait`, or 0.
+   */
+  waitForRoomMs?: number;
+}
+
 /** Runs `event` through the component named `component` and settles with its outcome. Never rejects. */
-export type Dispatch = (component: string, event: SpindleEvent) => Promise<Outcome>;
+export type Dispatch = (component: string, event: SpindleEvent, options?: DispatchOptions) => Promise<Outcome>;
 
 export function newEventId(): string {
   return randomUUID();

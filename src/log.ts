@@ -6,6 +6,9 @@ import { pino, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
+/** The levels guests and worker threads log at. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
 export interface LoggerOptions {
   level?: LevelWithSilent;
   /** Where records go; standard output by default. Tests pass a collecting stream. */

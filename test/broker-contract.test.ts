@@ -17,7 +17,10 @@ const unique = (what: string) => `${what}-${randomUUID().slice(0, 8)}`;
 const policy = (attempts: number, type: 'fixed' | 'exponential' = 'fixed', delay = 20) => ({ attempts, backoff: { type, delay } });
 const consumeOptions = (attempts: number, concurrency = 1) => ({ concurrency, policy: policy(attempts), keepCompleted: 100, keepFailed: 100 });
 
-function testBroker(name: string, create: () => Promise<Broker>, cleanup: () => Promise<void>) {
+/** What a driver does with a tick that comes while the previous one still runs. */
+type Overlap = 'skipped' | 'waits as the next run';
+
+function testBroker(name: string, overlap: Overlap, create: () => Promise<Broker>, cleanup: () => Promise<void>) {
   describe(`broker contract: ${name}`, () => {
     let broker: Broker;
     const stoppables: Stoppable[] = [];
@@ -205,14 +208,31 @@ function testBroker(name: string, create: () => Promise<Broker>, cleanup: () => 
       await new Promise((r) => setTimeout(r, 1_300));
       assert.equal(ticks.length, count, 'no tick after stop');
     });
+
+    it(`never overlaps a schedule's runs: a tick during a run is ${overlap}`, async () => {
+      const runs: Array<{ due: number; started: number; ended: number }> = [];
+      const schedule = await broker.schedule({ id: unique('slow-tick'), cron: '* * * * * *' }, async (tick) => {
+        const started = Date.now();
+        await new Promise((r) => setTimeout(r, 1_500));
+        runs.push({ due: tick.scheduledAt.getTime(), started, ended: Date.now() });
+      });
+      await waitFor(() => runs.length >= 2, 8_000, 'two runs');
+      await schedule.stop(2_000);
+      const [first, second] = runs as [(typeof runs)[0], (typeof runs)[0]];
+      assert.ok(second.started >= first.ended, 'the second run started after the first ended');
+      const gap = second.due - first.due;
+      if (overlap === 'skipped') assert.ok(gap >= 2_000, `the tick due during the first run was skipped (ticks ${gap} ms apart)`);
+      else assert.equal(gap, 1_000, 'the tick due during the first run ran next, late');
+    });
   });
 }
 
-testBroker('embedded', async () => createEmbeddedBroker(), async () => {});
+testBroker('embedded', 'skipped', async () => createEmbeddedBroker(), async () => {});
 
 let redis: TestRedis | undefined;
 testBroker(
   'redis',
+  'waits as the next run',
   async () => {
     redis = await startRedis();
     return createRedisBroker({ url: redis.url, logger: collectingLogger([]) });

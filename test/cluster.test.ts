@@ -67,6 +67,14 @@ function startNode(manifest: string, redisUrl: string, cacheDir: string): Node {
   return { child, logs };
 }
 
+/**
+ * The ids of the jobs of `queue` that `node` handled successfully, read from the outcome line
+ * its app logs for every event (a separate process has no `onEvent` to observe).
+ */
+function completedJobs(node: Node, queue: string): string[] {
+  return node.logs.filter((l) => l.source === `/spindle/queue/${queue}` && l.ms !== undefined && l.failure === undefined).map((l) => String(l.subject));
+}
+
 describe('a cluster of three processes on one Redis', () => {
   let redis: TestRedis;
   let dir: string;
@@ -101,10 +109,10 @@ describe('a cluster of three processes on one Redis', () => {
     const ids = new Set<string>();
     for (let i = 0; i < 1_000; i++) ids.add(await broker.enqueue('work', new TextEncoder().encode(`{"job":${i}}`)));
     await waitFor(async () => (await broker.jobCounts('work')).completed === 1_000, 60_000, '1,000 completed jobs');
-    const done = nodes.flatMap((n) => n.logs.filter((l) => l.msg === 'job completed' && l.queue === 'work').map((l) => String(l.jobId)));
+    const done = nodes.flatMap((n) => completedJobs(n, 'work'));
     assert.equal(done.length, 1_000, 'one completion per job');
     assert.deepEqual(new Set(done), ids);
-    const busy = nodes.filter((n) => n.logs.some((l) => l.msg === 'job completed' && l.queue === 'work'));
+    const busy = nodes.filter((n) => completedJobs(n, 'work').length > 0);
     assert.ok(busy.length >= 2, `work spread over ${busy.length} process(es)`);
   });
 
@@ -132,7 +140,7 @@ describe('a cluster of three processes on one Redis', () => {
     owner.child.kill('SIGKILL');
     await once(owner.child, 'exit');
     const finisher = await waitFor(
-      () => nodes.find((n) => n !== owner && n.logs.some((l) => l.msg === 'job completed' && l.queue === 'slow' && l.jobId === id)),
+      () => nodes.find((n) => n !== owner && completedJobs(n, 'slow').includes(id)),
       20_000,
       'another process to finish the job',
     );
@@ -177,7 +185,7 @@ source = "spin.wasm"
     { timeout: 60_000 },
   );
 
-  const heard = () => t.logs.filter((l) => l.component === 'listener' && l.msg === 'event handled').length;
+  const heard = () => t.events.filter((e) => e.component === 'listener' && e.outcome.ok).length;
 
   it('resumes pub/sub and loses no queued job', async () => {
     await t.app.broker.publish('events', new TextEncoder().encode('before'));

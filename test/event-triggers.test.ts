@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { startApp } from '../src/app.js';
 import { createEmbeddedBroker } from '../src/brokers/embedded.js';
 import { BrokerError } from '../src/errors.js';
-import { parseManifest } from '../src/manifest/load.js';
-import type { SpindleEvent } from '../src/event.js';
+import { parseManifest } from '../src/app-manifest.js';
+import { attribute, type SpindleEvent } from '../src/event.js';
 import { manifestSchema } from '../src/manifest/schema.js';
-import createRedisTrigger from '../src/triggers/redis.js';
-import { collectingLogger, makeAppDir, startTestApp, waitFor, type TestApp } from './support/harness.js';
+import redisTrigger from '../src/triggers/redis.js';
+import { collectingLogger, makeAppDir, result, startTestApp, waitFor, type TestApp } from './support/harness.js';
 import { startRedis, type TestRedis } from './support/redis-server.js';
 
 const MANIFEST = `
@@ -71,8 +71,7 @@ source = "hello.wasm"
 `;
 
 const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
-const handled = (t: TestApp, component: string, type: string) =>
-  t.logs.filter((l) => l.component === component && l.type === type && (l.msg === 'event handled' || String(l.msg).startsWith('event failed')));
+const handled = (t: TestApp, component: string, type: string) => t.events.filter((e) => e.component === component && e.event.type === type);
 
 function eventTriggerTests(mode: 'embedded' | 'redis') {
   describe(`event triggers (${mode})`, () => {
@@ -106,8 +105,8 @@ function eventTriggerTests(mode: 'embedded' | 'redis') {
     it('retries retry-later with the queue\'s attempts, then keeps the job as failed', async () => {
       const id = await t.app.broker.enqueue('retry', new TextEncoder().encode('{}'));
       await waitFor(async () => (await t.app.broker.jobCounts('retry')).failed === 1, 10_000);
-      const attempts = t.logs.filter((l) => l.jobId === id && String(l.msg).startsWith('job attempt failed')).map((l) => l.attempt);
-      assert.deepEqual(attempts, [1, 2, 3]);
+      const attempts = t.events.filter((e) => e.event.subject === id && result(e) === 'retry-later').map((e) => attribute(e.event, 'queue.attempt'));
+      assert.deepEqual(attempts, ['1', '2', '3']);
       const [failed] = await t.app.broker.failedJobs('retry');
       assert.equal(failed!.attemptsMade, 3);
       assert.equal(failed!.reason, 'retry-later: try again');
@@ -131,6 +130,22 @@ function eventTriggerTests(mode: 'embedded' | 'redis') {
 
     it('fires a per-second cron component every second', async () => {
       await waitFor(() => handled(t, 'ticker', 'spindle.cron.tick').length >= 2, 5_000, 'two cron ticks');
+    });
+
+    it('gives a tick its schedule, time zone, and the times it was due and fired', async () => {
+      const [tick] = await waitFor(() => handled(t, 'ticker', 'spindle.cron.tick'), 5_000, 'a cron tick');
+      const { event } = tick!;
+      const scheduledAt = attribute(event, 'cron.scheduled-at')!;
+      const firedAt = attribute(event, 'cron.fired-at')!;
+      assert.equal(event.source, '/spindle/cron');
+      assert.equal(event.subject, '* * * * * *');
+      assert.equal(attribute(event, 'cron.schedule'), '* * * * * *');
+      assert.equal(attribute(event, 'cron.timezone'), 'UTC');
+      assert.equal(event.time, scheduledAt, 'the event happened when the tick was due');
+      assert.equal(Date.parse(scheduledAt) % 1_000, 0, 'a per-second schedule is due on whole seconds');
+      const late = Date.parse(firedAt) - Date.parse(scheduledAt);
+      assert.ok(late >= 0 && late < 2_000, `fired ${late} ms after it was due`);
+      assert.equal(event.data.byteLength, 0);
     });
   });
 }
@@ -156,9 +171,48 @@ max_concurrency = 2
     });
     try {
       for (let i = 0; i < 200; i++) await t.app.broker.publish('burst', new TextEncoder().encode('1'));
-      const done = () => t.logs.filter((l) => l.component === 'slow' && l.type === 'spindle.redis.message');
+      const done = () => handled(t, 'slow', 'spindle.redis.message');
       await waitFor(() => done().length === 200, 20_000, 'every message of the burst');
-      assert.ok(done().every((l) => l.msg === 'event handled'), 'none was refused');
+      assert.deepEqual(new Set(done().map(result)), new Set(['ok']), 'none was refused');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('holds a component at max_concurrency under pub/sub and queue load, running, logging and counting each event once', async () => {
+    const t = await startTestApp({
+      manifest: `
+spindle_manifest_version = 1
+[application]
+name = "full-test"
+[[trigger.redis]]
+channel = "load"
+component = "slow"
+[[trigger.queue]]
+queue = "load"
+component = "slow"
+concurrency = 16
+[component.slow]
+source = "spin.wasm"
+max_concurrency = 2
+`,
+      wat: ['spin'],
+    });
+    try {
+      const jobs = await Promise.all(Array.from({ length: 40 }, () => t.app.broker.enqueue('load', new TextEncoder().encode('5'))));
+      for (let i = 0; i < 60; i++) await t.app.broker.publish('load', new TextEncoder().encode('5'));
+      await waitFor(() => t.events.length >= 100, 30_000, 'every message and job handled');
+      await waitFor(async () => (await t.app.broker.jobCounts('load')).completed === 40, 5_000, 'every job completed');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(t.events.length, 100, 'each event observed once');
+      assert.deepEqual(new Set(t.events.map(result)), new Set(['ok']), 'no event was refused while it waited for room');
+      assert.equal(new Set(t.events.map((e) => e.event.id)).size, 100, 'no event ran twice');
+      assert.deepEqual(new Set(t.events.filter((e) => e.event.type === 'spindle.queue.job').map((e) => e.event.subject)), new Set(jobs));
+      const perEvent = new Map<unknown, number>();
+      for (const line of t.logs) if (line.eventId !== undefined && line.ms !== undefined) perEvent.set(line.eventId, (perEvent.get(line.eventId) ?? 0) + 1);
+      assert.equal(perEvent.size, 100, 'one outcome line for each event');
+      assert.ok([...perEvent.values()].every((n) => n === 1), 'no outcome logged twice');
+      assert.deepEqual(t.logs.filter((l) => Number(l.level) >= 40), [], 'nothing warned about');
     } finally {
       await t.stop();
     }
@@ -167,7 +221,7 @@ max_concurrency = 2
   it('turns a message into an event with its bytes, channel and pattern', async () => {
     const broker = createEmbeddedBroker();
     const manifest = manifestSchema.parse({ spindle_manifest_version: 1, application: { name: 'x' }, component: { c: { source: 'c.wasm' } } });
-    const trigger = createRedisTrigger([{ pattern: 'sensor.*', component: 'c' }], { manifest, logger: collectingLogger([]), broker });
+    const trigger = redisTrigger.create([{ pattern: 'sensor.*', component: 'c' }], { manifest, logger: collectingLogger([]), broker });
     const seen: Array<[string, SpindleEvent]> = [];
     await trigger.start(async (component, event) => {
       seen.push([component, event]);
@@ -208,9 +262,9 @@ source = "spin.wasm"
       });
       try {
         const id = await t.app.broker.enqueue('slow', new TextEncoder().encode('300'));
-        await waitFor(() => t.logs.some((l) => l.msg === 'job started' && l.jobId === id), 5_000, 'the job to start');
+        await waitFor(async () => (await t.app.broker.jobCounts('slow')).active === 1, 5_000, 'the job to start');
         await t.app.stop();
-        assert.ok(t.logs.some((l) => l.msg === 'job completed' && l.jobId === id), 'the job completed during the drain');
+        assert.deepEqual(t.events.filter((e) => e.event.subject === id).map(result), ['ok'], 'the job completed during the drain');
       } finally {
         await t.stop();
         await redis?.stop();

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startApp, type App } from '../src/app.js';
 import { buildComponents } from '../src/build/build.js';
-import { loadManifest } from '../src/manifest/load.js';
+import { loadManifest } from '../src/app-manifest.js';
 import type { HttpTrigger } from '../src/triggers/http.js';
 import { collectingLogger, waitFor } from './support/harness.js';
 

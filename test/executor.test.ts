@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { newEventId, type Outcome, type SpindleEvent } from '../src/event.js';
 import { ComponentLoadError } from '../src/errors.js';
 import { Executor } from '../src/executor/executor.js';
-import { transpileCached } from '../src/executor/transpile-cache.js';
-import { parseManifest } from '../src/manifest/load.js';
+import { transpileCached } from '../src/executor/load/transpile-cache.js';
+import { parseManifest } from '../src/app-manifest.js';
 import { collectingLogger, makeAppDir } from './support/harness.js';
 
 const MANIFEST = `

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { after, before, describe, it } from 'node:test';
-import { serveHostCalls } from '../src/executor/host-calls.js';
+import { serveHostCalls } from '../src/executor/pool/host-call-bridge.js';
 
 describe('synchronous host calls from a worker thread', () => {
   let worker: Worker;
@@ -10,14 +10,16 @@ describe('synchronous host calls from a worker thread', () => {
 
   before(() => {
     const { port1, port2 } = new MessageChannel();
-    serveHostCalls(port1, async (method, args) => {
-      // Real asynchrony: the answer comes from a later turn of the main thread's event loop.
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      if (method === 'get') return store.get(String(args[0])) ?? null;
-      if (method === 'big') return 'x'.repeat(Number(args[0]));
-      if (method === 'fail') throw new Error(`no such store "${args[0]}"`);
-      if (method === 'slow') return new Promise((resolve) => setTimeout(() => resolve('late'), 500));
-      throw new Error(`unknown method ${method}`);
+    // Real asynchrony: each answer comes from a later turn of the main thread's event loop.
+    const later = () => new Promise((resolve) => setTimeout(resolve, 20));
+    serveHostCalls(port1, {
+      get: async (key: string) => (await later(), store.get(key) ?? null),
+      big: async (n: number) => (await later(), 'x'.repeat(n)),
+      fail: async (name: string) => {
+        await later();
+        throw new Error(`no such store "${name}"`);
+      },
+      slow: () => new Promise((resolve) => setTimeout(() => resolve('late'), 500)),
     });
     worker = new Worker(new URL('./fixtures/host-call-worker.js', import.meta.url), { workerData: { port: port2 }, transferList: [port2] });
   });
@@ -44,6 +46,11 @@ describe('synchronous host calls from a worker thread', () => {
   it('throws the host\'s error in the worker, with its message', async () => {
     const reply = await call('fail', ['sessions']);
     assert.deepEqual([reply.ok, reply.message], [false, 'no such store "sessions"']);
+  });
+
+  it('refuses a method the main thread does not offer, naming it', async () => {
+    const reply = await call('toString', []);
+    assert.deepEqual([reply.ok, reply.message], [false, 'no host service "toString"']);
   });
 
   it('gives up after its timeout, and a late reply is not taken for the next call\'s answer', async () => {

@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import type { Dispatch, Outcome, SpindleEvent } from '../src/event.js';
 import { createEmbeddedBroker } from '../src/brokers/embedded.js';
 import { manifestSchema } from '../src/manifest/schema.js';
-import createHttpTrigger, { type HttpTrigger } from '../src/triggers/http.js';
+import httpTrigger, { type HttpTrigger } from '../src/triggers/http.js';
 import { collectingLogger } from './support/harness.js';
 
 const manifest = manifestSchema.parse({
@@ -15,7 +15,7 @@ const manifest = manifestSchema.parse({
 });
 
 function startTrigger(dispatch: Dispatch): Promise<HttpTrigger> {
-  const trigger = createHttpTrigger([{ route: '/probe/:id/...', component: 'c' }, { route: '/x', component: 'c' }], {
+  const trigger = httpTrigger.create([{ route: '/probe/:id/...', component: 'c' }, { route: '/x', component: 'c' }], {
     manifest,
     logger: collectingLogger([]),
     broker: createEmbeddedBroker(),

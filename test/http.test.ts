@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { startTestApp, type TestApp } from './support/harness.js';
+import { result, startTestApp, type TestApp } from './support/harness.js';
 
 const MANIFEST = `
 spindle_manifest_version = 1
@@ -97,11 +97,12 @@ describe('HTTP trigger through real components', () => {
     assert.equal(failed.status, 500);
     const eventId = failed.headers.get('x-spindle-event-id');
     assert.ok(eventId);
-    const line = t.logs.find((l) => l.eventId === eventId && l.trigger === 'http');
-    assert.ok(line, 'a log line names the event');
-    assert.equal(line.component, 'flaky');
-    assert.equal(line.route, '/flaky');
-    assert.equal(line.failure, 'trap');
+    const observed = t.events.find((e) => e.event.id === eventId);
+    assert.equal(observed?.component, 'flaky');
+    assert.equal(observed.event.source, '/spindle/http/flaky');
+    assert.equal(result(observed), 'trap');
+    const lines = t.logs.filter((l) => l.eventId === eventId && l.failure !== undefined);
+    assert.deepEqual(lines.map((l) => [l.component, l.source, l.failure]), [['flaky', '/spindle/http/flaky', 'trap']], 'one log line names the event');
 
     const next = await fetch(`${t.url}/flaky`);
     assert.equal(next.status, 200);
@@ -113,8 +114,8 @@ describe('HTTP trigger through real components', () => {
       const res = await fetch(`${t.url}${path}`);
       assert.equal(res.status, 500, path);
     }
-    const kinds = t.logs.filter((l) => l.trigger === 'http').map((l) => l.failure);
-    assert.ok(kinds.includes('retry-later') && kinds.includes('give-up'));
+    const kinds = t.events.filter((e) => e.component === 'retry' || e.component === 'give-up').map(result);
+    assert.deepEqual(kinds.slice(-2), ['retry-later', 'give-up']);
   });
 
   it('answers 50 concurrent requests, each with its own body', async () => {

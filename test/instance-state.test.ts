@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse } from '@bytecodealliance/jco';
-import { exportMutableGlobals, GLOBAL_EXPORT_PREFIX } from '../src/executor/global-export.js';
+import { exportMutableGlobals } from '../src/executor/load/global-export.js';
+import { GLOBAL_EXPORT_PREFIX } from '../src/executor/guest-spec.js';
 
 async function instantiate(wat: string, imports: WebAssembly.Imports = {}) {
   const rewritten = exportMutableGlobals(await parse(wat));

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { startApp, type App } from '../src/app.js';
 import { buildComponents } from '../src/build/build.js';
-import { loadManifest } from '../src/manifest/load.js';
+import { loadManifest } from '../src/app-manifest.js';
 import type { HttpTrigger } from '../src/triggers/http.js';
 import { collectingLogger } from './support/harness.js';
 
@@ -17,11 +17,16 @@ describe('JavaScript components', () => {
   let app: App;
   let url: string;
   const logs: Array<Record<string, unknown>> = [];
-  const failureOf = (res: Response) => logs.find((l) => l.eventId === res.headers.get('x-spindle-event-id') && l.trigger === 'http')?.failure;
+  const outcomes = new Map<string, string>();
+  const failureOf = (res: Response) => outcomes.get(res.headers.get('x-spindle-event-id') ?? '');
 
   before(async () => {
     await buildComponents(await loadManifest(FIXTURES, { checkSources: false }));
-    app = await startApp(await loadManifest(FIXTURES), { listen: '127.0.0.1:0', logger: collectingLogger(logs) });
+    app = await startApp(await loadManifest(FIXTURES), {
+      listen: '127.0.0.1:0',
+      logger: collectingLogger(logs),
+      onEvent: (_, event, outcome) => outcomes.set(event.id, outcome.ok ? 'ok' : outcome.failure.kind),
+    });
     url = (app.triggers[0] as HttpTrigger).url!;
   });
   after(() => app?.stop());

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
 import { ManifestError } from '../src/errors.js';
-import { parseManifest } from '../src/manifest/load.js';
+import { parseManifest } from '../src/app-manifest.js';
 
 const GOOD = `
 spindle_manifest_version = 1

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parse, print } from '@bytecodealliance/jco';
-import { MemoryMinimumError, WASM_PAGE, capMemories, capPages } from '../src/executor/memory-cap.js';
+import { WASM_PAGE } from '../src/executor/guest-spec.js';
+import { MemoryMinimumError, capMemories, capPages } from '../src/executor/load/memory-cap.js';
 
 /** The memory declarations of a module, as WAT lines. */
 async function memories(module: Uint8Array): Promise<string[]> {

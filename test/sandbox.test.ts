@@ -88,8 +88,10 @@ describe('WASI sandbox', () => {
   it('keeps the host running when a guest calls exit', async () => {
     const res = await fetch(`${t.url}/exit`);
     assert.equal(res.status, 500);
-    const logged = t.logs.find((l) => l.component === 'exit' && l.trigger === 'http');
-    assert.match(String(logged?.err), /exit/);
+    const observed = t.events.find((e) => e.component === 'exit');
+    assert.ok(observed && !observed.outcome.ok);
+    assert.equal(observed.outcome.failure.kind, 'trap');
+    assert.match(observed.outcome.failure.message, /exit/);
     assert.equal((await fetch(`${t.url}/hello`)).status, 200);
     assert.equal((await fetch(`${t.url}/exit`)).status, 500, 'a fresh instance runs for the next event');
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { outboundPolicy, parseHostPattern } from '../src/executor/outbound.js';
+import { outboundPolicy, parseHostPattern } from '../src/capabilities/outbound-hosts.js';
 import { formatDuration, formatSize, parseDuration, parseSize } from '../src/manifest/units.js';
 
 describe('durations and sizes', () => {

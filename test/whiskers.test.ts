@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { chromium, type Browser } from 'playwright-core';
 import { startApp, type App } from '../src/app.js';
 import { buildComponents } from '../src/build/build.js';
-import { loadManifest } from '../src/manifest/load.js';
+import { loadManifest } from '../src/app-manifest.js';
 import { collectingLogger, httpUrl, waitFor } from './support/harness.js';
 import { startRedis, type TestRedis } from './support/redis-server.js';
 

@@ -5,8 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { newEventId, type Outcome, type SpindleEvent } from '../src/event.js';
 import { ComponentLoadError } from '../src/errors.js';
 import { Executor } from '../src/executor/executor.js';
-import { parseManifest } from '../src/manifest/load.js';
-import { collectingLogger, makeAppDir, startTestApp, type TestApp } from './support/harness.js';
+import { parseManifest } from '../src/app-manifest.js';
+import { collectingLogger, makeAppDir, result, startTestApp, type TestApp } from './support/harness.js';
 
 const MANIFEST = `
 spindle_manifest_version = 1
@@ -68,8 +68,8 @@ describe('executor on worker threads', () => {
     assert.equal(loopSettled, false, 'hello was answered while the loop held the other worker');
 
     assert.deepEqual(failure(await loop), ['timeout', 'component "loop" ran past its 300ms timeout']);
-    const replaced = logs.find((l) => l.eventId === loopEvent.id && l.msg === 'event ran past its deadline: replacing its worker');
-    assert.equal(replaced?.component, 'loop');
+    const replaced = logs.find((l) => l.eventId === loopEvent.id && l.worker !== undefined);
+    assert.deepEqual([replaced?.component, replaced?.timeoutMs], ['loop', 300], 'the replaced worker is logged with the event that cost it');
 
     const next = await Promise.all([executor.dispatch('hello', event()), executor.dispatch('hello', event())]);
     assert.ok(next.every((o) => o.ok), 'both workers serve again, one of them the replacement');
@@ -114,7 +114,7 @@ describe('executor on worker threads', () => {
     const running = executor.dispatch('loop', event());
     await Promise.all([executor.close(), executor.close()]);
     assert.deepEqual(failure(await running), ['internal', 'the executor closed while the event ran']);
-    assert.deepEqual(failure(await executor.dispatch('hello', event())), ['internal', 'the executor is closed']);
+    assert.deepEqual(failure(await executor.dispatch('hello', event())), ['cancelled', 'the app is stopping']);
   });
 
   it('refuses to load a component whose memory starts above its limit', async () => {
@@ -160,8 +160,8 @@ timeout = "300ms"
     const stuck = await fetch(`${t.url}/count`, { method: 'POST', body: 'loop' });
     assert.equal(stuck.status, 504);
     const eventId = stuck.headers.get('x-spindle-event-id');
-    const line = t.logs.find((l) => l.eventId === eventId && l.trigger === 'http');
-    assert.equal(line?.failure, 'timeout');
+    const observed = t.events.find((e) => e.event.id === eventId);
+    assert.equal(observed && result(observed), 'timeout');
 
     assert.equal(await counted(), 1, 'the only worker was replaced, and with it the warm instance');
   });

@@ -1,6 +1,6 @@
 /** Baseline: a plain BullMQ Worker doing the same trivial work as the benchmark component. */
 import { Worker } from 'bullmq';
-import { redisOptionsFromUrl } from '../../src/brokers/redis.js';
+import { redisOptionsFromUrl } from '../../src/redis/url.js';
 import { answerReports } from './ipc.js';
 
 const [url, queue, concurrency] = process.argv.slice(2) as [string, string, string];

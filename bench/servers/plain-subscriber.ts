@@ -1,6 +1,6 @@
 /** Baseline: a plain ioredis subscriber with a trivial handler. */
 import { Redis } from 'ioredis';
-import { redisOptionsFromUrl } from '../../src/brokers/redis.js';
+import { redisOptionsFromUrl } from '../../src/redis/url.js';
 import { answerReports } from './ipc.js';
 
 const [url, channel] = process.argv.slice(2) as [string, string];

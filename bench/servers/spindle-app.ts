@@ -1,7 +1,7 @@
 /** A Spindle app in a child process, counting handled events and measuring cron lateness. */
 import { startApp } from '../../src/app.js';
 import { createLogger } from '../../src/log.js';
-import { loadManifest } from '../../src/manifest/load.js';
+import { loadManifest } from '../../src/app-manifest.js';
 import { answerReports } from './ipc.js';
 
 const [manifest, redis] = process.argv.slice(2) as [string, string | undefined];

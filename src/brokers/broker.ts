@@ -61,8 +61,6 @@ export class GiveUpError extends Error {
   override name = 'GiveUpError';
 }
 
-export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
-
 export interface JobCounts {
   waiting: number;
   active: number;
@@ -105,7 +103,6 @@ export interface Stoppable {
 }
 
 export interface Broker {
-  readonly driver: 'embedded' | 'redis';
   /** Resolves once the broker can take work; rejects with a `BrokerError` after `timeoutMs`. */
   waitUntilReady(timeoutMs: number): Promise<void>;
   publish(channel: string, data: Uint8Array): Promise<void>;
@@ -120,7 +117,9 @@ export interface Broker {
   completedJobs(queue: string, limit?: number): Promise<CompletedJob[]>;
   /**
    * Fires `onTick` once per tick of `options.cron`, across every process sharing the broker.
-   * A tick that comes while the previous one is still running is skipped, never queued.
+   * Runs of one schedule never overlap and never pile up. A tick that comes while the previous
+   * one is still running is skipped by the embedded driver; on Redis it is the scheduler's
+   * single next job and runs, late, when the previous one ends.
    */
   schedule(options: ScheduleOptions, onTick: (tick: Tick) => Promise<void>): Promise<Stoppable>;
   /** Closes connections. Stop subscriptions, consumers and schedules first. Idempotent. */

@@ -25,8 +25,8 @@ import {
   type SubscriptionTarget,
   type Tick,
 } from './broker.js';
-import { globToRegExp } from './glob.js';
-import { drain } from '../drain.js';
+import { globToRegExp } from '../util/glob.js';
+import { drain } from '../util/drain.js';
 
 interface StoredJob {
   id: string;
@@ -79,7 +79,6 @@ export function createEmbeddedBroker(): Broker {
     setImmediate(() => void handler(message).catch(() => {}));
 
   return {
-    driver: 'embedded',
 
     async waitUntilReady() {},
 

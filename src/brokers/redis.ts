@@ -4,7 +4,7 @@
  * once across every process sharing the Redis. Spindle adds no coordination of its own.
  */
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import { BrokerError, errorMessage } from '../errors.js';
 import { formatDuration } from '../manifest/units.js';
 import type { Logger } from '../log.js';
@@ -18,7 +18,8 @@ import {
   type Stoppable,
   type SubscriptionTarget,
 } from './broker.js';
-import { drain } from '../drain.js';
+import { redisOptionsFromUrl } from '../redis/url.js';
+import { drain } from '../util/drain.js';
 import { bytesToJobValue, jobValueToBytes } from './job-data.js';
 
 export interface RedisBrokerOptions {
@@ -111,7 +112,6 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   }
 
   return {
-    driver: 'redis',
 
     async waitUntilReady(timeoutMs) {
       let timer: NodeJS.Timeout | undefined;
@@ -268,20 +268,4 @@ async function closeClient(client: Redis | undefined): Promise<void> {
   if (!client) return;
   if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
   else client.disconnect();
-}
-
-/** ioredis options for a `redis://` or `rediss://` URL, reconnecting with capped backoff. */
-export function redisOptionsFromUrl(url: string): RedisOptions {
-  const u = new URL(url);
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`expected a redis:// or rediss:// URL, got "${url}"`);
-  const db = u.pathname.replace(/^\//, '');
-  return {
-    host: u.hostname || '127.0.0.1',
-    port: Number(u.port || 6379),
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(db ? { db: Number(db) } : {}),
-    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
-    retryStrategy: (times: number) => Math.min(times * 200, 5_000),
-  };
 }

@@ -12,7 +12,7 @@ import { BuildError, errorMessage } from '../errors.js';
 import type { LoadedManifest } from '../manifest/load.js';
 import type { ComponentConfig } from '../manifest/schema.js';
 import { formatSize } from '../manifest/units.js';
-import { packageInfo } from '../package-info.js';
+import { packageInfo } from '../util/package-info.js';
 import { SPINDLE_WIT_DIR, writeHttpProxyWit } from './wit.js';
 
 const TOOLCHAIN = `componentize-js@${packageInfo('@bytecodealliance/componentize-js').version}`;

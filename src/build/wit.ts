@@ -5,7 +5,7 @@
 import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { packageInfo } from '../package-info.js';
+import { packageInfo } from '../util/package-info.js';
 
 /** The repository's `wit/` folder: package `spindle:app`, world `handler`. */
 export const SPINDLE_WIT_DIR = fileURLToPath(new URL('../../../wit/', import.meta.url));

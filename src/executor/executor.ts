@@ -1,17 +1,19 @@
 /**
- * The executor: loads every component of an app once, then runs events through them on worker
- * threads (`worker-pool.ts`), each event within its component's deadline. It knows Wasm and
- * nothing of transports; it answers every event with an `Outcome` and never rejects.
+ * The executor: loads every component of an app once (`load/`), admits events under each
+ * component's `max_concurrency` (`admission.ts`), and runs them on worker threads (`pool/`,
+ * `worker/`), each within its component's deadline. It knows Wasm and nothing of transports;
+ * it answers every event with an `Outcome` and never rejects.
  */
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { Dispatch, Failure, Outcome, SpindleEvent } from '../event.js';
+import type { HostServices } from '../capabilities/contract.js';
+import type { Dispatch, DispatchOptions, Failure, Outcome, SpindleEvent } from '../event.js';
 import { ComponentLoadError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Manifest } from '../manifest/schema.js';
-import { loadComponent, type CompileCache, type LoadedComponent } from './component.js';
-import type { HostCallHandler } from './host-calls.js';
-import { WorkerPool } from './worker-pool.js';
+import { Admission } from './admission.js';
+import { loadComponent, type CompileCache, type LoadedComponent } from './load/component.js';
+import { WorkerPool } from './pool/worker-pool.js';
 
 export interface ExecutorOptions {
   /** Where transpiled components are cached; default `<manifest dir>/.spindle/cache`. */
@@ -21,18 +23,15 @@ export interface ExecutorOptions {
   workers?: number;
   /** The app's resolved variables, rendered into each component's own. */
   variables?: Map<string, string>;
-  /** Answers guests' synchronous host calls (capabilities); see `host-services.ts`. */
-  hostCalls?: HostCallHandler;
+  /** The main thread's half of the capabilities; without it every host call fails. */
+  hostServices?: HostServices;
   /** Called as each component finishes loading, for progress output. */
   onLoaded?: (component: LoadedComponent, ms: number, index: number, total: number) => void;
 }
 
 interface Running {
   component: LoadedComponent;
-  /** Events queued or running, held under `max_concurrency`. */
-  inFlight: number;
-  /** Events waiting for a place, under `overload_wait`; called to hand one over. */
-  waiters: Array<() => void>;
+  admission: Admission;
 }
 
 export function defaultCacheDir(manifestDir: string): string {
@@ -42,10 +41,15 @@ export function defaultCacheDir(manifestDir: string): string {
 export class Executor {
   readonly #components: Map<string, Running>;
   readonly #workers: WorkerPool;
+  readonly #logger: Logger;
+  #closed = false;
+  /** Events that never ran because the executor closed first, by component. */
+  readonly #cancelled = new Map<string, number>();
 
-  private constructor(components: Map<string, Running>, workers: WorkerPool) {
+  private constructor(components: Map<string, Running>, workers: WorkerPool, logger: Logger) {
     this.#components = components;
     this.#workers = workers;
+    this.#logger = logger;
   }
 
   /**
@@ -74,15 +78,15 @@ export class Executor {
     const components = new Map<string, Running>();
     for (const r of results) {
       const component = (r as PromiseFulfilledResult<LoadedComponent>).value;
-      components.set(component.id, { component, inFlight: 0, waiters: [] });
+      components.set(component.id, { component, admission: new Admission(component.config.max_concurrency) });
     }
     const workers = await WorkerPool.start({
       size: Math.max(1, Math.floor(options.workers ?? availableParallelism())),
       guests: [...components.values()].map((r) => r.component.guest),
       logger: options.logger,
-      ...(options.hostCalls ? { hostCalls: options.hostCalls } : {}),
+      ...(options.hostServices ? { hostServices: options.hostServices } : {}),
     });
-    return new Executor(components, workers);
+    return new Executor(components, workers, options.logger);
   }
 
   /** The components loaded, by id. */
@@ -91,50 +95,44 @@ export class Executor {
   }
 
   /** Runs `event` through component `id`. Bound to the instance, so it can be passed around. */
-  readonly dispatch: Dispatch = async (id: string, event: SpindleEvent): Promise<Outcome> => {
-    const fail = (kind: Failure['kind'], message: string): Outcome => ({
-      ok: false,
-      failure: { kind, message, component: id, eventId: event.id },
-    });
+  readonly dispatch: Dispatch = async (id: string, event: SpindleEvent, options: DispatchOptions = {}): Promise<Outcome> => {
+    const fail = (kind: Failure['kind'], message: string): Outcome => {
+      if (kind === 'cancelled') this.#cancelled.set(id, (this.#cancelled.get(id) ?? 0) + 1);
+      return { ok: false, failure: { kind, message, component: id, eventId: event.id } };
+    };
     const running = this.#components.get(id);
     if (!running) return fail('internal', `no component "${id}"`);
     const { config } = running.component;
-    if (running.inFlight < config.max_concurrency) running.inFlight++;
-    else if (!(await this.#waitForRoom(running))) {
-      return fail('overloaded', `component "${id}" has ${running.inFlight} events in flight, its max_concurrency`);
+    if (this.#closed) return fail('cancelled', 'the app is stopping');
+    // Room at once is answered synchronously: the event reaches the pool in this same turn.
+    const entered = running.admission.enter(options.waitForRoomMs ?? config.overload_wait ?? 0);
+    if (entered !== true && !(await entered)) {
+      return this.#closed
+        ? fail('cancelled', 'the app stopped before the component had room')
+        : fail('overloaded', `component "${id}" has ${running.admission.inFlight} events in flight, its max_concurrency`);
     }
     try {
-      return await this.#workers.run({ component: id, event, timeoutMs: config.timeout });
+      const outcome = await this.#workers.run({ component: id, event, timeoutMs: config.timeout });
+      if (!outcome.ok && outcome.failure.kind === 'cancelled') this.#cancelled.set(id, (this.#cancelled.get(id) ?? 0) + 1);
+      return outcome;
     } finally {
-      // A finished event hands its place straight to the first waiter, so none is overtaken.
-      const next = running.waiters.shift();
-      if (next) next();
-      else running.inFlight--;
+      running.admission.leave();
     }
   };
 
   /**
-   * Waits up to the component's `overload_wait` for an event in flight to hand over its place.
-   * Waiters are served in order; one whose wait ran out leaves the line.
+   * Terminates the worker threads. Events still waiting, and any dispatched later, fail as
+   * `cancelled`; one line counts them. Idempotent.
    */
-  #waitForRoom(running: Running): Promise<boolean> {
-    const waitMs = running.component.config.overload_wait;
-    if (waitMs === undefined) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        running.waiters.splice(running.waiters.indexOf(wake), 1);
-        resolve(false);
-      }, waitMs);
-      running.waiters.push(wake);
-    });
-  }
-
-  /** Terminates the worker threads; later events fail as `internal`. Idempotent. */
-  close(): Promise<void> {
-    return this.#workers.close();
+  async close(): Promise<void> {
+    if (this.#closed) return this.#workers.close();
+    this.#closed = true;
+    for (const running of this.#components.values()) running.admission.close();
+    await this.#workers.close();
+    // Settled outcomes reach their dispatchers a turn later; count once they have.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.#cancelled.size > 0) {
+      this.#logger.warn({ cancelled: Object.fromEntries(this.#cancelled) }, 'stopped with events that never ran');
+    }
   }
 }

@@ -34,7 +34,6 @@ export function createMemoryKeyValue(): KeyValue {
   sweep.unref();
 
   return {
-    driver: 'memory',
     async get(store, key) {
       const entry = live(storeOf(store), key);
       return entry && entry.value.slice();

@@ -4,7 +4,7 @@
  * Increments are INCRBY, atomic across every process; TTLs are Redis's own (PX).
  */
 import { Redis } from 'ioredis';
-import { redisOptionsFromUrl } from '../brokers/redis.js';
+import { redisOptionsFromUrl } from '../redis/url.js';
 import { KeyValueInvalidError, notACounter, overflow, type KeyValue } from './store.js';
 
 export interface RedisKeyValueOptions {
@@ -48,7 +48,6 @@ export function createRedisKeyValue(options: RedisKeyValueOptions): KeyValue {
     };
 
   return {
-    driver: 'redis',
     get: on(async (store: string, key: string) => {
       const value = await (await redis()).getBuffer(keyOf(store, key));
       return value === null ? undefined : new Uint8Array(value);

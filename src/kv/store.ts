@@ -8,7 +8,6 @@
  */
 
 export interface KeyValue {
-  readonly driver: 'memory' | 'redis';
   get(store: string, key: string): Promise<Uint8Array | undefined>;
   /** Sets `key`; it expires `ttlMs` from now when given, never otherwise. */
   set(store: string, key: string, value: Uint8Array, ttlMs?: number): Promise<void>;
@@ -22,12 +21,9 @@ export interface KeyValue {
   close(): Promise<void>;
 }
 
-/** The `name` that tells a `KeyValueInvalidError` apart once it has crossed to a worker. */
-export const INVALID_ERROR_NAME = 'KeyValueInvalidError';
-
 /** An operation the stored data cannot serve: its message says which key and why. */
 export class KeyValueInvalidError extends Error {
-  override name = INVALID_ERROR_NAME;
+  override name = 'KeyValueInvalidError';
 }
 
 /** Checks that `text` is a decimal integer within Redis's 64-bit range. */

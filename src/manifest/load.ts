@@ -1,16 +1,18 @@
 /**
  * Reads a manifest: TOML → schema → cross-field checks → paths resolved against the manifest's
- * directory. Every problem found is reported at once, each naming the field path.
+ * directory → the checks its users add. Every problem found is reported at once, each naming
+ * the field path.
+ *
+ * This layer knows the manifest alone. What only a trigger or a capability can judge (a
+ * route's syntax, a cron expression, an outbound host) is checked by that trigger or
+ * capability, passed in as `checks` by the layer that knows them all (`src/app-manifest.ts`).
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { validate as validateCron } from 'node-cron';
 import type { z } from 'zod';
 import { ManifestError, type ManifestProblem } from '../errors.js';
-import { parseHostPattern } from '../executor/outbound.js';
-import { findRouteConflicts, validateRoute } from '../triggers/http-routes.js';
-import { manifestSchema, type Manifest, type TriggerKind } from './schema.js';
+import { manifestSchema, type Manifest } from './schema.js';
 import { variableReferences } from './variables.js';
 
 /** A validated manifest with every path made absolute. */
@@ -22,24 +24,29 @@ export interface LoadedManifest {
   manifest: Manifest;
 }
 
+/** A check of a whole manifest, by a layer above this one. */
+export type ManifestCheck = (manifest: Manifest) => ManifestProblem[];
+
 export interface LoadOptions {
   /** Check that component files exist. `spindle build` turns it off: it is about to make them. */
   checkSources?: boolean;
+  /** Further checks, run on the manifest with its paths resolved. */
+  checks?: ManifestCheck[];
 }
 
 /** Loads and validates `file`. Throws a `ManifestError` listing every problem. */
-export async function loadManifest(file: string, options: LoadOptions = {}): Promise<LoadedManifest> {
+export async function readManifest(file: string, options: LoadOptions = {}): Promise<LoadedManifest> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
     throw new ManifestError(file, [{ path: '', message: `cannot read the manifest (${(cause as NodeJS.ErrnoException).code ?? cause})` }], { cause });
   }
-  return parseManifest(text, file, options);
+  return parseManifestText(text, file, options);
 }
 
 /** Validates manifest `text` as if read from `file`. */
-export async function parseManifest(text: string, file: string, options: LoadOptions = {}): Promise<LoadedManifest> {
+export async function parseManifestText(text: string, file: string, options: LoadOptions = {}): Promise<LoadedManifest> {
   let data: unknown;
   try {
     data = parseToml(text);
@@ -56,7 +63,11 @@ export async function parseManifest(text: string, file: string, options: LoadOpt
 
   const dir = dirname(resolve(file));
   const manifest = resolvePaths(parsed.data, dir);
-  const problems = [...crossCheck(manifest), ...(options.checkSources === false ? [] : await checkFiles(manifest))];
+  const problems = [
+    ...crossCheck(manifest),
+    ...(options.checks ?? []).flatMap((check) => check(manifest)),
+    ...(options.checkSources === false ? [] : await checkFiles(manifest)),
+  ];
   if (problems.length > 0) throw new ManifestError(file, problems);
   return { file, dir, manifest };
 }
@@ -94,14 +105,12 @@ function resolvePaths(manifest: Manifest, dir: string): Manifest {
   return { ...manifest, component };
 }
 
-const TRIGGER_KINDS: TriggerKind[] = ['http', 'redis', 'queue', 'cron'];
-
 function crossCheck(manifest: Manifest): ManifestProblem[] {
   const problems: ManifestProblem[] = [];
   const components = new Set(Object.keys(manifest.component));
 
-  for (const kind of TRIGGER_KINDS) {
-    manifest.trigger[kind].forEach((t, i) => {
+  for (const [kind, entries] of Object.entries(manifest.trigger)) {
+    entries.forEach((t, i) => {
       if (!components.has(t.component)) {
         const known = [...components].join(', ') || 'none declared';
         problems.push({ path: `trigger.${kind}[${i}].component`, message: `no component "${t.component}" (known: ${known})` });
@@ -109,27 +118,7 @@ function crossCheck(manifest: Manifest): ManifestProblem[] {
     });
   }
 
-  const routes = manifest.trigger.http.map((t) => t.route);
-  routes.forEach((route, i) => {
-    const problem = validateRoute(route);
-    if (problem) problems.push({ path: `trigger.http[${i}].route`, message: `invalid route "${route}": ${problem}` });
-  });
-  for (const [a, b] of findRouteConflicts(routes)) {
-    problems.push({ path: `trigger.http[${routes.lastIndexOf(b)}].route`, message: `route "${b}" conflicts with route "${a}"` });
-  }
-
-  manifest.trigger.cron.forEach((t, i) => {
-    if (!validateCron(t.schedule)) problems.push({ path: `trigger.cron[${i}].schedule`, message: `invalid cron expression "${t.schedule}"` });
-    if (t.timezone !== undefined && !isTimeZone(t.timezone)) {
-      problems.push({ path: `trigger.cron[${i}].timezone`, message: `unknown time zone "${t.timezone}"` });
-    }
-  });
-
   for (const [id, c] of Object.entries(manifest.component)) {
-    c.allowed_outbound_hosts.forEach((entry, i) => {
-      const parsed = parseHostPattern(entry);
-      if (typeof parsed === 'string') problems.push({ path: `component.${id}.allowed_outbound_hosts[${i}]`, message: parsed });
-    });
     for (const [name, template] of Object.entries(c.variables)) {
       for (const ref of variableReferences(template)) {
         if (!(ref in manifest.variables)) {
@@ -139,15 +128,6 @@ function crossCheck(manifest: Manifest): ManifestProblem[] {
     }
   }
   return problems;
-}
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function checkFiles(manifest: Manifest): Promise<ManifestProblem[]> {

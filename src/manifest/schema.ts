@@ -120,7 +120,7 @@ export const componentSchema = z.strictObject({
   max_concurrency: z.number().int().min(1).default(64).describe('Events in flight for this component; beyond it HTTP answers 503.'),
   overload_wait: duration
     .optional()
-    .describe('At max_concurrency, how long an event may wait for room before it is refused (HTTP 503); by default it is refused at once.'),
+    .describe('At max_concurrency, how long an HTTP request may wait for room before it is refused with 503; by default it is refused at once. Pub/sub, queue and cron events wait until there is room.'),
   key_value_stores: z.array(name('store')).default([]).describe('Key-value stores the guest may use.'),
   publish_channels: z.array(z.string()).default([]).describe('Channels (globs allowed) the guest may publish to.'),
   enqueue_queues: z.array(name('queue')).default([]).describe('Queues the guest may add jobs to.'),

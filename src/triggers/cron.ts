@@ -5,12 +5,30 @@
  * comes while the previous one still runs is skipped (embedded) or waits as the single next
  * job (Redis): ticks never pile up.
  */
+import { validate as validateCron } from 'node-cron';
 import type { Stoppable } from '../brokers/broker.js';
+import type { ManifestProblem } from '../errors.js';
 import { newEventId, type SpindleEvent } from '../event.js';
 import type { CronTriggerConfig } from '../manifest/schema.js';
-import type { Trigger, TriggerContext, TriggerFactory } from './trigger.js';
+import type { Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
 
-export const KIND = 'cron';
+const KIND = 'cron';
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function check(configs: CronTriggerConfig[]): ManifestProblem[] {
+  return configs.flatMap((t, i) => [
+    ...(validateCron(t.schedule) ? [] : [{ path: `trigger.cron[${i}].schedule`, message: `invalid cron expression "${t.schedule}"` }]),
+    ...(t.timezone === undefined || isTimeZone(t.timezone) ? [] : [{ path: `trigger.cron[${i}].timezone`, message: `unknown time zone "${t.timezone}"` }]),
+  ]);
+}
 
 function toEvent(config: CronTriggerConfig, scheduledAt: Date): SpindleEvent {
   const firedAt = new Date();
@@ -30,7 +48,7 @@ function toEvent(config: CronTriggerConfig, scheduledAt: Date): SpindleEvent {
   };
 }
 
-function createCronTrigger(configs: CronTriggerConfig[], context: TriggerContext): Trigger {
+function create(configs: CronTriggerConfig[], context: TriggerContext): Trigger {
   const logger = context.logger.child({ trigger: KIND });
   const app = context.manifest.application.name;
   const schedules: Stoppable[] = [];
@@ -47,10 +65,8 @@ function createCronTrigger(configs: CronTriggerConfig[], context: TriggerContext
             if (stopping) return;
             const event = toEvent(config, scheduledAt);
             logger.debug({ component: config.component, schedule: config.schedule, scheduledAt: event.time, eventId: event.id }, 'tick');
-            const outcome = await dispatch(config.component, event);
-            if (!outcome.ok) {
-              logger.error({ component: config.component, schedule: config.schedule, eventId: event.id, failure: outcome.failure.kind }, `tick failed: ${outcome.failure.message}`);
-            }
+            // One tick at a time per schedule, so a tick may wait for room as long as it takes.
+            await dispatch(config.component, event, { waitForRoomMs: Infinity });
           },
         );
         schedules.push(schedule);
@@ -65,4 +81,4 @@ function createCronTrigger(configs: CronTriggerConfig[], context: TriggerContext
   };
 }
 
-export default createCronTrigger satisfies TriggerFactory<'cron'>;
+export default { check, create } satisfies TriggerAdapter<'cron'>;

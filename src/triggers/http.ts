@@ -9,14 +9,14 @@
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { newEventId, type Attributes, type Dispatch, type Failure, type SpindleEvent } from '../event.js';
-import { drain } from '../drain.js';
-import { TriggerError } from '../errors.js';
-import type { HttpTriggerConfig } from '../manifest/schema.js';
+import { TriggerError, type ManifestProblem } from '../errors.js';
+import type { HttpTriggerConfig, Manifest } from '../manifest/schema.js';
 import { formatSize } from '../manifest/units.js';
-import { RouteTable, type RouteMatch } from './http-routes.js';
-import type { Trigger, TriggerContext, TriggerFactory, StopOptions } from './trigger.js';
+import { drain } from '../util/drain.js';
+import { RouteTable, findRouteConflicts, validateRoute, type RouteMatch } from './http-routes.js';
+import type { StopOptions, Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
 
-export const KIND = 'http';
+const KIND = 'http';
 
 /** The trigger adds this to the `Trigger` contract: where it listens, once started. */
 export interface HttpTrigger extends Trigger {
@@ -30,14 +30,35 @@ const FAILURE_STATUS: Record<Failure['kind'], number> = {
   internal: 500,
   timeout: 504,
   overloaded: 503,
+  cancelled: 503,
 };
 
 class BodyTooLarge extends Error {}
 
-function parseListen(listen: string): { host: string; port: number } {
+/** `host:port` (IPv6 hosts in brackets), or what is wrong with it. */
+function parseListen(listen: string): { host: string; port: number } | string {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen);
-  if (!m) throw new TriggerError(`invalid listen address "${listen}": expected host:port`, { trigger: KIND });
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port: Number(m[3]) };
+  if (!m) return `invalid listen address "${listen}": expected host:port`;
+  const port = Number(m[3]);
+  if (port > 65_535) return `invalid listen address "${listen}": port ${port} is above 65535`;
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+function check(configs: HttpTriggerConfig[], manifest: Manifest): ManifestProblem[] {
+  const problems: ManifestProblem[] = [];
+  const routes = configs.map((t) => t.route);
+  routes.forEach((route, i) => {
+    const problem = validateRoute(route);
+    if (problem) problems.push({ path: `trigger.http[${i}].route`, message: `invalid route "${route}": ${problem}` });
+  });
+  for (const [a, b] of findRouteConflicts(routes)) {
+    problems.push({ path: `trigger.http[${routes.lastIndexOf(b)}].route`, message: `route "${b}" conflicts with route "${a}"` });
+  }
+  if (configs.length > 0) {
+    const listen = parseListen(manifest.runtime.listen);
+    if (typeof listen === 'string') problems.push({ path: 'runtime.listen', message: listen });
+  }
+  return problems;
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
@@ -90,7 +111,7 @@ function sendText(res: ServerResponse, status: number, text: string, headers: Re
   res.end(`${text}\n`);
 }
 
-function createHttpTrigger(configs: HttpTriggerConfig[], context: TriggerContext): HttpTrigger {
+function create(configs: HttpTriggerConfig[], context: TriggerContext): HttpTrigger {
   const { runtime } = context.manifest;
   const logger = context.logger.child({ trigger: KIND });
   const routes = new RouteTable<HttpTriggerConfig>();
@@ -143,7 +164,6 @@ function createHttpTrigger(configs: HttpTriggerConfig[], context: TriggerContext
     }
     const { failure } = outcome;
     const status = FAILURE_STATUS[failure.kind];
-    logger.error({ component, route: match.route, eventId: event.id, failure: failure.kind, err: failure.message }, `request failed: ${failure.message}`);
     const headers: Record<string, string> = { 'x-spindle-event-id': event.id };
     if (failure.kind === 'overloaded') headers['retry-after'] = '1';
     sendText(res, status, `${STATUS_CODES[status]} (event ${event.id})`, headers);
@@ -156,7 +176,9 @@ function createHttpTrigger(configs: HttpTriggerConfig[], context: TriggerContext
     },
 
     async start(dispatch) {
-      const { host, port } = parseListen(runtime.listen);
+      const listen = parseListen(runtime.listen);
+      if (typeof listen === 'string') throw new TriggerError(listen, { trigger: KIND });
+      const { host, port } = listen;
       server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
         const served = serve(dispatch, req, res).catch((err) => {
           logger.error({ err, url: req.url }, 'unexpected error serving a request');
@@ -196,4 +218,4 @@ function createHttpTrigger(configs: HttpTriggerConfig[], context: TriggerContext
   };
 }
 
-export default createHttpTrigger satisfies TriggerFactory<'http'>;
+export default { check, create } satisfies TriggerAdapter<'http'>;

@@ -8,13 +8,9 @@
 import { GiveUpError, type Job, type Stoppable } from '../brokers/broker.js';
 import type { SpindleEvent } from '../event.js';
 import type { QueueTriggerConfig } from '../manifest/schema.js';
-import { dispatchWhenRoom } from './dispatch-when-room.js';
-import type { Trigger, TriggerContext, TriggerFactory } from './trigger.js';
+import type { Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
 
-export const KIND = 'queue';
-
-/** How long a job waits for its component to have room before the attempt counts as failed. */
-const OVERLOAD_WAIT_MS = 10_000;
+const KIND = 'queue';
 
 function toEvent(job: Job): SpindleEvent {
   return {
@@ -33,7 +29,7 @@ function toEvent(job: Job): SpindleEvent {
   };
 }
 
-function createQueueTrigger(configs: QueueTriggerConfig[], context: TriggerContext): Trigger {
+function create(configs: QueueTriggerConfig[], context: TriggerContext): Trigger {
   const logger = context.logger.child({ trigger: KIND });
   const consumers: Stoppable[] = [];
   let stopping: Promise<void> | undefined;
@@ -51,17 +47,11 @@ function createQueueTrigger(configs: QueueTriggerConfig[], context: TriggerConte
           async (job) => {
             const event = toEvent(job);
             logger.debug({ component: config.component, queue: config.queue, jobId: job.id, attempt: job.attempt, eventId: event.id }, 'job started');
-            const outcome = await dispatchWhenRoom(dispatch, config.component, event, { giveUpAfterMs: OVERLOAD_WAIT_MS });
-            if (outcome.ok) {
-              logger.debug({ component: config.component, queue: config.queue, jobId: job.id, attempt: job.attempt, eventId: event.id }, 'job completed');
-              return outcome.reply.body;
-            }
+            // A job keeps its lock while it waits, and the consumer's concurrency bounds how
+            // many wait: waiting for room never costs an attempt.
+            const outcome = await dispatch(config.component, event, { waitForRoomMs: Infinity });
+            if (outcome.ok) return outcome.reply.body;
             const { kind, message } = outcome.failure;
-            const final = kind === 'give-up' || job.attempt >= job.attempts;
-            logger.warn(
-              { component: config.component, queue: config.queue, jobId: job.id, attempt: job.attempt, attempts: job.attempts, eventId: event.id, failure: kind },
-              `job attempt failed${final ? ' for good' : ', will retry'}: ${message}`,
-            );
             if (kind === 'give-up') throw new GiveUpError(message);
             throw new Error(`${kind}: ${message}`);
           },
@@ -78,4 +68,4 @@ function createQueueTrigger(configs: QueueTriggerConfig[], context: TriggerConte
   };
 }
 
-export default createQueueTrigger satisfies TriggerFactory<'queue'>;
+export default { check: () => [], create } satisfies TriggerAdapter<'queue'>;

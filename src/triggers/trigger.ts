@@ -1,12 +1,14 @@
 /**
  * The contract every trigger adapter implements. A trigger turns what its source delivers into
  * a `SpindleEvent`, hands it to `dispatch` and settles the source with the outcome. It knows
- * nothing of Wasm; limits, sandboxing and deadlines live in the executor.
+ * nothing of Wasm: admission, sandboxing and deadlines live in the executor, and the one log
+ * line a failed event gets is written by the app around `dispatch`.
  *
- * Each trigger kind is one file in this folder, `<kind>.ts`, whose default export is a
- * `TriggerFactory`; the app loads it by the kind's name in the manifest.
+ * Each trigger kind is one file in this folder whose default export is a `TriggerAdapter`, and
+ * one line in `registry.ts`, which the compiler checks against the manifest schema's kinds.
  */
 import type { Broker } from '../brokers/broker.js';
+import type { ManifestProblem } from '../errors.js';
 import type { Dispatch } from '../event.js';
 import type { Logger } from '../log.js';
 import type { Manifest, Triggers, TriggerKind } from '../manifest/schema.js';
@@ -24,7 +26,7 @@ export interface Trigger {
   stop(options?: StopOptions): Promise<void>;
 }
 
-/** What a trigger factory is given besides its own manifest entries. */
+/** What a trigger is given besides its own manifest entries. */
 export interface TriggerContext {
   manifest: Manifest;
   logger: Logger;
@@ -32,4 +34,11 @@ export interface TriggerContext {
   broker: Broker;
 }
 
-export type TriggerFactory<K extends TriggerKind> = (configs: Triggers[K], context: TriggerContext) => Trigger;
+export interface TriggerAdapter<K extends TriggerKind> {
+  /**
+   * What the schema cannot see in this kind's entries (a route's syntax, a cron expression),
+   * each problem with its field path, e.g. `trigger.http[2].route`.
+   */
+  check(configs: Triggers[K], manifest: Manifest): ManifestProblem[];
+  create(configs: Triggers[K], context: TriggerContext): Trigger;
+}

@@ -6,8 +6,9 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startApp, type App } from '../../src/app.js';
+import type { Outcome, SpindleEvent } from '../../src/event.js';
 import { createLogger } from '../../src/log.js';
-import { parseManifest } from '../../src/manifest/load.js';
+import { parseManifest } from '../../src/app-manifest.js';
 import type { HttpTrigger } from '../../src/triggers/http.js';
 import { writeWatComponent, type WatComponentName } from './wat-components.js';
 
@@ -18,6 +19,8 @@ export interface TestApp {
   url: string;
   /** Every log record so far, parsed. */
   logs: Array<Record<string, unknown>>;
+  /** Every event dispatched so far, with its outcome, as the app's `onEvent` saw it. */
+  events: ObservedEvent[];
   stop(): Promise<void>;
 }
 
@@ -31,6 +34,17 @@ export interface TestAppOptions {
   redis?: string;
   /** Worker threads; the executor's default when absent. */
   workers?: number;
+}
+
+export interface ObservedEvent {
+  component: string;
+  event: SpindleEvent;
+  outcome: Outcome;
+}
+
+/** The failure kind of an observed event, or 'ok'. */
+export function result(observed: ObservedEvent): string {
+  return observed.outcome.ok ? 'ok' : observed.outcome.failure.kind;
 }
 
 export async function makeAppDir(options: Omit<TestAppOptions, 'manifest'>): Promise<string> {
@@ -57,13 +71,21 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   const file = join(dir, 'spindle.toml');
   await writeFile(file, options.manifest);
   const logs: Array<Record<string, unknown>> = [];
+  const events: ObservedEvent[] = [];
   const loaded = await parseManifest(options.manifest, file);
-  const app = await startApp(loaded, { listen: '127.0.0.1:0', workers: options.workers, logger: collectingLogger(logs), ...(options.redis ? { redis: options.redis } : {}) });
+  const app = await startApp(loaded, {
+    listen: '127.0.0.1:0',
+    workers: options.workers,
+    logger: collectingLogger(logs),
+    onEvent: (component, event, outcome) => events.push({ component, event, outcome }),
+    ...(options.redis ? { redis: options.redis } : {}),
+  });
   return {
     app,
     dir,
     url: httpUrl(app),
     logs,
+    events,
     async stop() {
       await app.stop();
       await rm(dir, { recursive: true, force: true });

@@ -7,7 +7,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { transpile } from '@bytecodealliance/jco';
-import { packageInfo } from '../package-info.js';
+import { packageInfo } from '../../util/package-info.js';
 
 const JCO_VERSION = packageInfo('@bytecodealliance/jco').version;
 /** Bump when the options below change, so stale glue is never reused. */
@@ -20,8 +20,6 @@ export interface TranspiledComponent {
   gluePath: string;
   /** Core module file names, as the glue asks for them, mapped to their bytes. */
   coreModules: Map<string, Uint8Array>;
-  /** The component's imports, e.g. `wasi:cli/environment@0.2.3`. */
-  imports: string[];
   /** The component's exports with their kind. */
   exports: Array<[string, 'function' | 'instance']>;
   /** Whether this came from the cache. */
@@ -29,7 +27,6 @@ export interface TranspiledComponent {
 }
 
 interface Meta {
-  imports: string[];
   exports: Array<[string, 'function' | 'instance']>;
 }
 
@@ -48,7 +45,7 @@ async function readCached(dir: string): Promise<TranspiledComponent | undefined>
   for (const file of await readdir(dir)) {
     if (file.endsWith('.wasm')) coreModules.set(file, await readFile(join(dir, file)));
   }
-  return { gluePath: join(dir, GLUE), coreModules, ...meta, cached: true };
+  return { gluePath: join(dir, GLUE), coreModules, exports: meta.exports, cached: true };
 }
 
 /** Transpiles in progress in this process, by cache directory: one component file used by
@@ -86,7 +83,7 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<Transpiled
   }
   // The glue is an ES module; an explicit package.json keeps it one whatever surrounds the cache.
   await writeFile(join(staging, 'package.json'), '{"type":"module"}\n');
-  const meta: Meta = { imports: out.imports, exports: out.exports };
+  const meta: Meta = { exports: out.exports };
   await writeFile(join(staging, META), JSON.stringify(meta));
   try {
     await rename(staging, dir);

@@ -1,11 +1,10 @@
 /**
- * Telling a trap caused by the memory cap (`memory-cap.ts`) from any other. Wasm gives no
+ * Telling a trap caused by the memory cap (`load/memory-cap.ts`) from any other. Wasm gives no
  * signal when `memory.grow` fails: the guest sees -1 and, being out of memory, usually traps
  * (Rust and C allocators abort with `unreachable`). So the host keeps the memories of every
  * instance it creates and, after a trap, looks at how close they came to the cap.
  */
-import { GLOBAL_EXPORT_PREFIX } from './global-export.js';
-import { WASM_PAGE } from './memory-cap.js';
+import { GLOBAL_EXPORT_PREFIX, WASM_PAGE } from '../guest-spec.js';
 
 /** jco's hook for instantiating each core module of a component. */
 export type CoreInstantiate = (module: WebAssembly.Module, imports?: WebAssembly.Imports) => Promise<WebAssembly.Instance>;

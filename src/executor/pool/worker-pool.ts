@@ -14,15 +14,18 @@
  * nobody closed does not hold the process open.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { Failure, Outcome, SpindleEvent } from '../event.js';
-import { ComponentLoadError, errorMessage } from '../errors.js';
-import type { Logger } from '../log.js';
-import { formatDuration } from '../manifest/units.js';
-import type { GuestSpec } from './guest.js';
-import { serveHostCalls, type HostCallHandler } from './host-calls.js';
-import { deserializeError, fromWireOutcome, ownBytes, type FromWorker, type ToWorker, type WorkerLog } from './worker-protocol.js';
+import type { HostServices } from '../../capabilities/contract.js';
+import type { Failure, Outcome, SpindleEvent } from '../../event.js';
+import { ComponentLoadError, errorMessage } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { formatDuration } from '../../manifest/units.js';
+import { Fifo } from '../../util/fifo.js';
+import type { GuestSpec } from '../guest-spec.js';
+import { serveHostCalls } from './host-call-bridge.js';
+import { deserializeError, fromWireOutcome, ownBytes, type FromWorker, type ToWorker, type WorkerLog } from './protocol.js';
 
-const WORKER_SCRIPT = new URL('./worker.js', import.meta.url);
+/** The worker's entry, by URL: the pool never imports worker code, it only starts it. */
+const WORKER_SCRIPT = new URL('../worker/main.js', import.meta.url);
 
 export interface WorkerPoolOptions {
   /** Number of worker threads; at least 1. */
@@ -31,7 +34,7 @@ export interface WorkerPoolOptions {
   guests: GuestSpec[];
   logger: Logger;
   /** Answers guests' synchronous host calls; without it every host call fails. */
-  hostCalls?: HostCallHandler;
+  hostServices?: HostServices;
 }
 
 /** One event for one component. */
@@ -69,17 +72,15 @@ function failed(job: Job, kind: Failure['kind'], message: string, cause?: unknow
 export class WorkerPool {
   readonly #guests: GuestSpec[];
   readonly #logger: Logger;
-  readonly #hostCalls: HostCallHandler;
+  readonly #hostServices: HostServices | object;
   readonly #slots: Slot[] = [];
-  readonly #waiting: PendingJob[] = [];
+  readonly #waiting = new Fifo<PendingJob>();
   #closing: Promise<void> | undefined;
 
   private constructor(options: WorkerPoolOptions) {
     this.#guests = options.guests;
     this.#logger = options.logger;
-    this.#hostCalls = options.hostCalls ?? (async (method) => {
-      throw new Error(`no host services to answer ${method}`);
-    });
+    this.#hostServices = options.hostServices ?? {};
   }
 
   /** Starts `size` workers and waits until each has loaded every component. */
@@ -107,7 +108,7 @@ export class WorkerPool {
   /** Terminates every worker; events waiting or running settle as `internal` failures. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const job of this.#waiting.splice(0)) job.settle(failed(job, 'internal', 'the executor closed before the event ran'));
+      for (const job of this.#waiting.drain()) job.settle(failed(job, 'cancelled', 'the app stopped before the event ran'));
       for (const slot of this.#slots) {
         clearTimeout(slot.deadline);
         for (const job of slot.jobs.splice(0)) job.settle(failed(job, 'internal', 'the executor closed while the event ran'));
@@ -126,7 +127,7 @@ export class WorkerPool {
   #spawn(index: number): Promise<void> {
     const channel = new MessageChannel();
     const thread = new Worker(WORKER_SCRIPT, { workerData: { hostCalls: channel.port2 }, transferList: [channel.port2] });
-    serveHostCalls(channel.port1, this.#hostCalls);
+    serveHostCalls(channel.port1, this.#hostServices);
     // Host calls alone must not keep the process alive; the worker's own ref does that.
     channel.port1.unref();
     const slot: Slot = { index, thread, hostCalls: channel.port1, state: 'loading', jobs: [] };
@@ -235,7 +236,7 @@ export class WorkerPool {
 
   #replace(slot: Slot): void {
     // Events queued behind the one that failed had not started; they run elsewhere first.
-    this.#waiting.unshift(...slot.jobs.splice(0));
+    this.#waiting.unshiftAll(slot.jobs.splice(0));
     slot.state = 'failed';
     slot.hostCalls.close();
     void slot.thread.terminate();
@@ -243,7 +244,7 @@ export class WorkerPool {
     this.#spawn(slot.index).catch((err: unknown) => {
       this.#logger.error({ worker: slot.index, err: errorMessage(err) }, 'a replacement worker cannot load the components');
       if (!this.#hasWorkers()) {
-        for (const job of this.#waiting.splice(0)) job.settle(failed(job, 'internal', 'no worker thread could load the components', err));
+        for (const job of this.#waiting.drain()) job.settle(failed(job, 'internal', 'no worker thread could load the components', err));
       }
     });
   }

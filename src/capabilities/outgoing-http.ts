@@ -8,23 +8,10 @@
  * The request is sent when the guest first asks for the response, not when it calls `handle`:
  * WASI lets a guest write the request body after `handle`, and guests do.
  */
-import { concat } from '../bytes.js';
 import { errorMessage } from '../errors.js';
-
-/** A request as it crosses to the main thread. */
-export interface OutgoingRequestData {
-  method: string;
-  url: string;
-  headers: Array<[string, string]>;
-  body?: Uint8Array;
-}
-
-/** A response as it comes back, its body read to the end. */
-export interface IncomingResponseData {
-  status: number;
-  headers: Array<[string, string]>;
-  body: Uint8Array;
-}
+import { concat } from '../util/bytes.js';
+import type { IncomingResponseData, OutgoingRequestData } from './contract.js';
+import type { OutboundPolicy } from './outbound-hosts.js';
 
 /** Sends a request and blocks until its whole response is here; throws on a network error. */
 export type SyncFetch = (request: OutgoingRequestData) => IncomingResponseData;
@@ -79,7 +66,7 @@ interface GuestRequest {
 }
 
 /** The guest's request as plain data, or a WASI `error-code` when it is incomplete. */
-export function requestData(request: GuestRequest, scheme: string): OutgoingRequestData {
+function requestData(request: GuestRequest, scheme: string): OutgoingRequestData {
   const path = request.pathWithQuery();
   if (!path) throw { tag: 'HTTP-request-URI-invalid' };
   const method = request.method();
@@ -154,7 +141,7 @@ function incomingResponse(http: ShimModule, io: ShimModule, data: IncomingRespon
  * A `FutureIncomingResponse` that sends `request` through `fetch` when the guest first asks
  * for it. A network failure becomes the WASI error the guest expects, not a trap.
  */
-export function futureResponse(http: ShimModule, io: ShimModule, request: () => OutgoingRequestData, fetch: SyncFetch) {
+function futureResponse(http: ShimModule, io: ShimModule, request: () => OutgoingRequestData, fetch: SyncFetch) {
   let result: WasiResult<WasiResult<unknown>> | undefined;
   let taken = false;
   const settle = () => {
@@ -177,8 +164,40 @@ export function futureResponse(http: ShimModule, io: ShimModule, request: () => 
   });
 }
 
-/** Readies the shim's classes for `futureResponse`; call before any guest makes a request. */
+/** Readies the shim's classes for `outgoingHandler`; call once, before any guest makes a request. */
 export function prepareOutgoingHttp(http: ShimModule, io: ShimModule): void {
   recordRequestBodies(http);
   finishOwnBodies(http, io);
+}
+
+/** What one guest's outgoing handler needs from around it. */
+export interface OutgoingHttpHost {
+  policy: OutboundPolicy;
+  /** Sends an allowed request and blocks for its whole response. */
+  fetch: SyncFetch;
+  /** Told about every request the policy refused. */
+  denied(message: string): void;
+}
+
+/** WASI's `error-code` for a refused outgoing request. */
+const DENIED = { tag: 'HTTP-request-denied' };
+
+function schemeName(scheme: { tag: string; val?: string } | undefined): string {
+  if (!scheme) return 'https';
+  return scheme.tag === 'other' ? String(scheme.val).toLowerCase() : scheme.tag.toLowerCase();
+}
+
+/** `wasi:http/outgoing-handler` for one guest: the grant is checked before anything is sent. */
+export function outgoingHandler(http: ShimModule, io: ShimModule, host: OutgoingHttpHost) {
+  return {
+    handle(request: GuestRequest) {
+      const scheme = schemeName(request.scheme());
+      const authority = request.authority() ?? '';
+      if (!host.policy(scheme, authority)) {
+        host.denied(`outbound HTTP to ${scheme}://${authority} is not in allowed_outbound_hosts`);
+        throw DENIED;
+      }
+      return futureResponse(http, io, () => requestData(request, scheme), host.fetch);
+    },
+  };
 }

@@ -2,7 +2,11 @@
  * `allowed_outbound_hosts` in Spin's syntax: `scheme://host[:port]`, where scheme, host, a
  * host's leading labels and port may be `*`. No entry means no outbound network at all.
  */
-import type { OutboundPolicy } from './wasi-shim.js';
+import type { ManifestProblem } from '../errors.js';
+import type { Manifest } from '../manifest/schema.js';
+
+/** Decides whether a guest may send an outgoing request to `scheme://authority`. */
+export type OutboundPolicy = (scheme: string, authority: string) => boolean;
 
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
 
@@ -40,4 +44,14 @@ export function outboundPolicy(entries: string[]): OutboundPolicy {
       (p) => (p.scheme === '*' || p.scheme === scheme) && hostMatches(p.host, host) && (p.port === '*' || p.port === port),
     );
   };
+}
+
+/** Every malformed `allowed_outbound_hosts` entry of `manifest`, by field path. */
+export function checkOutboundHosts(manifest: Manifest): ManifestProblem[] {
+  return Object.entries(manifest.component).flatMap(([id, c]) =>
+    c.allowed_outbound_hosts.flatMap((entry, i) => {
+      const parsed = parseHostPattern(entry);
+      return typeof parsed === 'string' ? [{ path: `component.${id}.allowed_outbound_hosts[${i}]`, message: parsed }] : [];
+    }),
+  );
 }

@@ -5,10 +5,10 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
-import { ComponentLoadError } from '../errors.js';
-import type { FileMount } from '../manifest/schema.js';
-import { formatSize } from '../manifest/units.js';
-import type { FileTree } from './wasi-shim.js';
+import { ComponentLoadError } from '../../errors.js';
+import type { FileMount } from '../../manifest/schema.js';
+import { formatSize } from '../../manifest/units.js';
+import type { FileTree } from '../guest-spec.js';
 
 /** Above this a component's files are better served by something other than a memory snapshot. */
 export const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;

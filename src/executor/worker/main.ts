@@ -5,19 +5,22 @@
  * and terminates the thread when one passes.
  */
 import { parentPort, workerData, type MessagePort, type Transferable } from 'node:worker_threads';
-import type { Failure, Outcome, SpindleEvent } from '../event.js';
-import { errorMessage } from '../errors.js';
-import { formatSize } from '../manifest/units.js';
-import { callHandler, callHttpHandler, classifyGuestError } from './guest-calls.js';
-import { prepareGuest, type Guest, type GuestSpec } from './guest.js';
-import { HostCallClient } from './host-calls.js';
+import type { HostServices } from '../../capabilities/contract.js';
+import type { Failure, Outcome, SpindleEvent } from '../../event.js';
+import { errorMessage } from '../../errors.js';
+import type { LogLevel } from '../../log.js';
+import { formatSize } from '../../manifest/units.js';
+import type { GuestSpec } from '../guest-spec.js';
+import { HostCallClient } from '../pool/host-call-bridge.js';
+import { ownBytes, serializeError, toWireOutcome, type FromWorker, type ToWorker } from '../pool/protocol.js';
+import { classifyGuestError } from './guest-errors.js';
+import { prepareGuest, type Guest } from './guest.js';
 import { createInstancePool, type InstancePool } from './instance-pool.js';
-import { capPages, WASM_PAGE } from './memory-cap.js';
 import { exhaustedMemory, memorySizes } from './memory-watch.js';
 import { shim } from './wasi-shim.js';
-import { ownBytes, serializeError, toWireOutcome, type FromWorker, type LogLevel, type ToWorker } from './worker-protocol.js';
+import { worlds } from './worlds/index.js';
 
-if (!parentPort) throw new Error('src/executor/worker.ts is the entry of a worker thread, not a module to import');
+if (!parentPort) throw new Error('executor/worker/main.ts is the entry of a worker thread, not a module to import');
 const port = parentPort;
 const hostCalls = new HostCallClient((workerData as { hostCalls: MessagePort }).hostCalls);
 
@@ -40,7 +43,7 @@ async function load(specs: GuestSpec[]): Promise<void> {
         stdout: (line) => log('info', spec.id, { stream: 'stdout' }, line),
         stderr: (line) => log('warn', spec.id, { stream: 'stderr' }, line),
         log: (level, fields, msg) => log(level, spec.id, fields, msg),
-        call: (method, args, timeoutMs) => hostCalls.call(method, args, timeoutMs),
+        services: (timeoutMs) => hostCalls.services<HostServices>(timeoutMs),
       });
       components.set(spec.id, { guest, pool: createInstancePool(guest) });
     } catch (err) {
@@ -70,14 +73,14 @@ async function run(id: string, event: SpindleEvent): Promise<Outcome> {
   }
   const sizesBefore = memorySizes(instance);
   try {
-    const reply = guest.spec.world === 'http' ? await callHttpHandler(instance, event) : callHandler(instance, event);
+    const reply = await worlds[guest.spec.world](instance, event);
     pool.release(instance, false);
     return { ok: true, reply };
   } catch (err) {
     const failure = classifyGuestError(err);
     pool.release(instance, failure.poisoned);
     const limit = guest.spec.memoryLimit;
-    const used = failure.kind === 'trap' ? exhaustedMemory(instance, sizesBefore, capPages(limit) * WASM_PAGE) : undefined;
+    const used = failure.kind === 'trap' ? exhaustedMemory(instance, sizesBefore, guest.spec.memoryCapBytes) : undefined;
     if (used !== undefined) {
       return fail('trap', `memory limit exceeded: ${failure.message} (${formatSize(used)} in use, the limit is ${formatSize(limit)})`, failure);
     }

@@ -7,20 +7,15 @@
  * The sandbox, per component: the environment is only the manifest's `environment`; the
  * filesystem is only the manifest's `files`, snapshotted read-only into memory at load time;
  * outbound HTTP is refused unless a host is allowed, and what is allowed is sent by the main
- * thread (`outgoing-http.ts`); `wasi:cli/exit` throws instead of ending the process; stdout and
+ * thread (`capabilities/outgoing-http.ts`); `wasi:cli/exit` throws instead of ending the process; stdout and
  * stderr become log lines tagged with the component.
  */
 
-import { futureResponse, prepareOutgoingHttp, requestData, type SyncFetch } from './outgoing-http.js';
-
-/** A `FileData` tree as the in-memory filesystem adapter takes it. */
-export type FileTree = { dir: Record<string, FileTree> } | { source: Uint8Array };
+import { outgoingHandler, prepareOutgoingHttp, type OutgoingHttpHost } from '../../capabilities/outgoing-http.js';
+import type { FileTree } from '../guest-spec.js';
 
 /** Writes a guest's output stream, one complete line at a time. */
 export type LineSink = (line: string) => void;
-
-/** Decides whether a guest may send an outgoing request to `scheme://authority`. */
-export type OutboundPolicy = (scheme: string, authority: string) => boolean;
 
 export interface GuestSandbox {
   /** Program name the guest sees as its first argument. */
@@ -30,14 +25,10 @@ export interface GuestSandbox {
   preopens: Record<string, FileTree>;
   stdout: LineSink;
   stderr: LineSink;
-  outbound: OutboundPolicy;
-  /** Sends an allowed outgoing request. */
-  fetch: SyncFetch;
-  /** Told about every request the policy refused. */
-  denied: (message: string) => void;
+  outgoingHttp: OutgoingHttpHost;
 }
 
-type ShimModule = Record<string, any>;
+export type ShimModule = Record<string, any>;
 interface Shim {
   cli: ShimModule;
   io: ShimModule;
@@ -139,14 +130,6 @@ function lineStream(sink: LineSink) {
   };
 }
 
-/** WASI's `error-code` for a refused outgoing request. */
-const DENIED = { tag: 'HTTP-request-denied' };
-
-function schemeName(scheme: { tag: string; val?: string } | undefined): string {
-  if (!scheme) return 'https';
-  return scheme.tag === 'other' ? String(scheme.val).toLowerCase() : scheme.tag.toLowerCase();
-}
-
 /**
  * The import object for one instance, keyed by unversioned interface name as jco's
  * instantiate expects.
@@ -162,17 +145,6 @@ export async function wasiImports(sandbox: GuestSandbox): Promise<Record<string,
   });
   const clock = monotonicClock(s.io);
   const fs = s.filesystem.createFilesystem({ adapter: new s.filesystem.InMemoryFilesystemAdapter(), preopens: sandbox.preopens });
-  const outgoingHandler = {
-    handle(request: Parameters<typeof requestData>[0]) {
-      const scheme = schemeName(request.scheme());
-      const authority = request.authority() ?? '';
-      if (!sandbox.outbound(scheme, authority)) {
-        sandbox.denied(`outbound HTTP to ${scheme}://${authority} is not in allowed_outbound_hosts`);
-        throw DENIED;
-      }
-      return futureResponse(s.http, s.io, () => requestData(request, scheme), sandbox.fetch);
-    },
-  };
   return {
     'wasi:cli/environment': cli.environment,
     'wasi:cli/exit': cli.exit,
@@ -195,7 +167,7 @@ export async function wasiImports(sandbox: GuestSandbox): Promise<Record<string,
     'wasi:random/insecure': s.random.insecure,
     'wasi:random/insecure-seed': s.random.insecureSeed,
     'wasi:http/types': s.http.types,
-    'wasi:http/outgoing-handler': outgoingHandler,
+    'wasi:http/outgoing-handler': outgoingHandler(s.http, s.io, sandbox.outgoingHttp),
     'wasi:sockets/network': s.sockets.network,
     'wasi:sockets/instance-network': s.sockets.instanceNetwork,
     'wasi:sockets/ip-name-lookup': s.sockets.ipNameLookup,
@@ -205,49 +177,3 @@ export async function wasiImports(sandbox: GuestSandbox): Promise<Record<string,
     'wasi:sockets/udp-create-socket': s.sockets.udpCreateSocket,
   };
 }
-
-/**
- * Runs a `wasi:http/incoming-handler` export on a Web `Request` and returns its `Response`,
- * with request and response bodies held in memory.
- */
-export async function callIncomingHandler(
-  handle: (request: unknown, responseOut: unknown) => void,
-  request: Request,
-): Promise<Response> {
-  const s = await shim();
-  trackResponseBodies(s.http);
-  return s.http.handleIncomingRequest(request, (req: unknown, out: unknown) => {
-    openBodies = new Set();
-    try {
-      handle(req, out);
-    } finally {
-      // The guest has run to completion: a body it left open (a handler that threw after
-      // setting the response) can never be finished by it, and would hang the response.
-      for (const body of openBodies) {
-        try {
-          s.http.types.OutgoingBody.finish(body, undefined);
-        } catch {
-          // Finished by the guest after all.
-        }
-      }
-      openBodies = undefined;
-    }
-  }) as Promise<Response>;
-}
-
-/** Response bodies opened during the guest call in progress. */
-let openBodies: Set<unknown> | undefined;
-
-function trackResponseBodies(http: ShimModule): void {
-  const proto = http.types.OutgoingResponse.prototype as { body(): unknown; [TRACKED]?: true };
-  if (proto[TRACKED]) return;
-  const body = proto.body;
-  proto.body = function (this: unknown) {
-    const opened = body.call(this);
-    openBodies?.add(opened);
-    return opened;
-  };
-  proto[TRACKED] = true;
-}
-
-const TRACKED = Symbol('spindle.tracked');

@@ -2,17 +2,17 @@
  * A component made ready to run, on the main thread: transpiled (or taken from the cache), its
  * core modules capped to the component's memory limit and compiled once, its world recognised,
  * its files snapshotted. The result's `guest` is what every worker thread is given to make
- * instances from (`guest.ts`).
+ * instances from (`worker/guest.ts`).
  */
 import { readFile } from 'node:fs/promises';
-import { ComponentLoadError } from '../errors.js';
-import type { ComponentConfig } from '../manifest/schema.js';
-import { formatSize } from '../manifest/units.js';
-import { componentVariables } from '../manifest/variables.js';
+import { grantsFor } from '../../capabilities/grants.js';
+import { ComponentLoadError } from '../../errors.js';
+import type { ComponentConfig } from '../../manifest/schema.js';
+import { formatSize } from '../../manifest/units.js';
+import { WASM_PAGE, type ComponentWorld, type GuestSpec } from '../guest-spec.js';
 import { snapshotFiles } from './files.js';
 import { exportMutableGlobals } from './global-export.js';
-import type { ComponentWorld, GuestSpec } from './guest.js';
-import { MemoryMinimumError, WASM_PAGE, capMemories, capPages } from './memory-cap.js';
+import { MemoryMinimumError, capMemories, capPages } from './memory-cap.js';
 import { transpileCached, type TranspiledComponent } from './transpile-cache.js';
 
 export interface LoadedComponent {
@@ -148,14 +148,10 @@ export async function loadComponent(
       environment: config.environment,
       preopens: await snapshotFiles(id, config.files),
       allowedOutboundHosts: config.allowed_outbound_hosts,
-      grants: {
-        keyValueStores: config.key_value_stores,
-        publishChannels: config.publish_channels,
-        enqueueQueues: config.enqueue_queues,
-        variables: componentVariables(config.variables, options.variables ?? new Map()),
-      },
+      grants: grantsFor(config, options.variables ?? new Map()),
       timeoutMs: config.timeout,
       memoryLimit: config.memory,
+      memoryCapBytes: maxPages * WASM_PAGE,
       restorable,
       ...(config.recycle_after_events ? { recycleAfterEvents: config.recycle_after_events } : {}),
       ...(config.recycle_above_memory ? { recycleAboveMemory: config.recycle_above_memory } : {}),

@@ -3,28 +3,19 @@
  * thread. Each is checked against the component's grants here, before anything crosses a
  * thread: a call outside them gets a `denied` error value in the guest and a warning in the
  * log, and the guest goes on. Granted calls that need the broker or a store are synchronous
- * host calls (`host-calls.ts`) to the main thread, which owns those connections.
+ * host calls to the main thread, which owns those connections (`contract.ts` types them).
  */
 import { errorMessage } from '../errors.js';
-import { globToRegExp } from '../brokers/glob.js';
-import { INVALID_ERROR_NAME } from '../kv/store.js';
-import type { LogLevel } from './worker-protocol.js';
-
-/** What a component is allowed to touch, from its manifest entry. */
-export interface Grants {
-  keyValueStores: string[];
-  publishChannels: string[];
-  enqueueQueues: string[];
-  /** The component's variables, already rendered. */
-  variables: Record<string, string>;
-}
+import type { LogLevel } from '../log.js';
+import { globToRegExp } from '../util/glob.js';
+import { INVALID_ERROR_NAME, type BlockingHostServices, type Grants } from './contract.js';
 
 /** What the imports need from the worker around them. */
 export interface CapabilityHost {
   component: string;
   grants: Grants;
-  /** A synchronous call to the main thread; `host-services.ts` has the methods. */
-  call(method: string, args: unknown[]): unknown;
+  /** The main thread's services, called synchronously. */
+  services: BlockingHostServices;
   log(level: LogLevel, fields: Record<string, unknown>, message: string): void;
 }
 
@@ -48,9 +39,9 @@ export function capabilityImports(host: CapabilityHost): Record<string, unknown>
     logDenied(host.log, capability, message);
     throw { tag: 'denied', val: message } satisfies CapabilityError;
   };
-  const call = (capability: string, method: string, args: unknown[]): unknown => {
+  const call = <T>(capability: string, serve: (services: BlockingHostServices) => T): T => {
     try {
-      return host.call(method, args);
+      return serve(host.services);
     } catch (err) {
       const invalid = (err as Error)?.name === INVALID_ERROR_NAME;
       const message = errorMessage(err);
@@ -58,12 +49,9 @@ export function capabilityImports(host: CapabilityHost): Record<string, unknown>
       throw { tag: invalid ? 'invalid' : 'unavailable', val: message } satisfies CapabilityError;
     }
   };
-  const store = (name: string) => {
+  const kv = <T>(name: string, serve: (services: BlockingHostServices) => T): T => {
     if (!grants.keyValueStores.includes(name)) deny('key-value', `key-value store "${name}"`, grants.keyValueStores);
-  };
-  const kv = (op: string, name: string, ...args: unknown[]) => {
-    store(name);
-    return call('key-value', 'kv', [op, name, ...args]);
+    return call('key-value', serve);
   };
 
   return {
@@ -76,7 +64,7 @@ export function capabilityImports(host: CapabilityHost): Record<string, unknown>
     'spindle:app/pubsub': {
       publish(channel: string, data: Uint8Array) {
         if (!channelGrants.some((grant) => grant.test(channel))) deny('pubsub', `channel "${channel}"`, grants.publishChannels);
-        call('pubsub', 'publish', [channel, data]);
+        call('pubsub', (s) => s.publish(channel, data));
       },
     },
     'spindle:app/queue': {
@@ -87,17 +75,17 @@ export function capabilityImports(host: CapabilityHost): Record<string, unknown>
           ...(options.attempts === undefined ? {} : { attempts: options.attempts }),
           ...(options.jobId === undefined ? {} : { jobId: options.jobId }),
         };
-        return call('queue', 'enqueue', [queue, data, opts]);
+        return call('queue', (s) => s.enqueue(queue, data, opts));
       },
     },
     'spindle:app/key-value': {
-      get: (name: string, key: string) => kv('get', name, key),
+      get: (name: string, key: string) => kv(name, (s) => s.kvGet(name, key)),
       set: (name: string, key: string, value: Uint8Array, ttlMs?: bigint) =>
-        void kv('set', name, key, value, ttlMs === undefined ? undefined : Number(ttlMs)),
-      delete: (name: string, key: string) => kv('delete', name, key),
-      exists: (name: string, key: string) => kv('exists', name, key),
-      increment: (name: string, key: string, delta: bigint) => kv('increment', name, key, delta),
-      listKeys: (name: string, prefix: string) => kv('listKeys', name, prefix),
+        kv(name, (s) => s.kvSet(name, key, value, ttlMs === undefined ? undefined : Number(ttlMs))),
+      delete: (name: string, key: string) => kv(name, (s) => s.kvDelete(name, key)),
+      exists: (name: string, key: string) => kv(name, (s) => s.kvExists(name, key)),
+      increment: (name: string, key: string, delta: bigint) => kv(name, (s) => s.kvIncrement(name, key, delta)),
+      listKeys: (name: string, prefix: string) => kv(name, (s) => s.kvListKeys(name, prefix)),
     },
     'spindle:app/variables': {
       get(name: string) {

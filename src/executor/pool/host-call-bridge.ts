@@ -3,16 +3,21 @@
  *
  * Guests run synchronously (Node 20 has no JSPI), yet some imports need an answer from async
  * Node I/O — a key-value read from Redis, an outgoing request. The worker posts the request on
- * a dedicated port and sleeps on `Atomics.wait`; the main thread runs the handler, posts the
+ * a dedicated port and sleeps on `Atomics.wait`; the main thread runs the service, posts the
  * reply and wakes it; the worker then takes the reply off the port with
  * `receiveMessageOnPort`, so replies of any size cross without a shared buffer to outgrow.
+ *
+ * The bridge is generic over the services it carries: the methods and their types are the
+ * capabilities' contract (`capabilities/contract.ts`), which both ends compile against.
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { errorMessage } from '../errors.js';
-import { deserializeError, serializeError, type SerializedError } from './worker-protocol.js';
+import { errorMessage } from '../../errors.js';
+import { deserializeError, serializeError, type SerializedError } from './protocol.js';
 
-/** Serves a host call on the main thread; its result must survive `postMessage`. */
-export type HostCallHandler = (method: string, args: unknown[]) => Promise<unknown>;
+/** Services as a worker calls them: each async method blocking until it is answered. */
+export type Blocking<S> = {
+  [K in keyof S]: S[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never;
+};
 
 interface Request {
   id: number;
@@ -29,12 +34,15 @@ export class HostCallTimeoutError extends Error {
   override name = 'HostCallTimeoutError';
 }
 
-/** Main thread: answers the requests arriving on `port` with `handler`. */
-export function serveHostCalls(port: MessagePort, handler: HostCallHandler): void {
+/** Main thread: answers the requests arriving on `port` with `services`. */
+export function serveHostCalls(port: MessagePort, services: object): void {
+  const methods = services as Record<string, ((...args: unknown[]) => Promise<unknown>) | undefined>;
   port.on('message', async ({ id, method, args, signal }: Request) => {
     let reply: Reply;
     try {
-      reply = { id, ok: true, value: await handler(method, args) };
+      const serve = Object.hasOwn(methods, method) ? methods[method] : undefined;
+      if (!serve) throw new Error(`no host service "${method}"`);
+      reply = { id, ok: true, value: await serve(...args) };
     } catch (err) {
       reply = { id, ok: false, error: serializeError(err) };
     }
@@ -85,5 +93,12 @@ export class HostCallClient {
       }
       Atomics.store(this.#flag, 0, 0);
     }
+  }
+
+  /** `S` as blocking calls, each bounded by `timeoutMs`. */
+  services<S extends object>(timeoutMs: number): Blocking<S> {
+    return new Proxy({} as Blocking<S>, {
+      get: (_, method) => (...args: unknown[]) => this.call(String(method), args, timeoutMs),
+    });
   }
 }

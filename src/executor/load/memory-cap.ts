@@ -8,11 +8,9 @@
  * memories are left alone: they are defined, and capped, in the module that exports them.
  */
 
-import { concat } from '../bytes.js';
+import { concat } from '../../util/bytes.js';
+import { WASM_PAGE } from '../guest-spec.js';
 import { encodeU32, isCoreModule, readU32, section, sections } from './wasm-binary.js';
-
-/** Bytes in a Wasm page. */
-export const WASM_PAGE = 65_536;
 
 /** The most pages a 32-bit memory may declare. */
 const MAX_PAGES_32 = 65_536;

@@ -2,7 +2,7 @@
  * Reading and writing the pieces of the core Wasm binary format that Spindle's module rewriters
  * need: the header, section framing and LEB128 numbers.
  */
-import { concat } from '../bytes.js';
+import { concat } from '../../util/bytes.js';
 
 /** Whether `bytes` start with the core module magic and version 1. */
 export function isCoreModule(bytes: Uint8Array): boolean {

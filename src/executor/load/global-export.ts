@@ -9,10 +9,9 @@
  * (a reference type of the GC proposal, an unknown constant-expression opcode) makes it give
  * up and return undefined, and the caller falls back to fresh instances.
  */
-import { concat } from '../bytes.js';
+import { concat } from '../../util/bytes.js';
+import { GLOBAL_EXPORT_PREFIX } from '../guest-spec.js';
 import { encodeName, encodeU32, isCoreModule, readU32, section, sections, skipLeb } from './wasm-binary.js';
-
-export const GLOBAL_EXPORT_PREFIX = 'spindle.global.';
 
 const IMPORT_SECTION = 2;
 const GLOBAL_SECTION = 6;

@@ -1,0 +1,65 @@
+/**
+ * The one contract between the two halves of Spindle's host capabilities. A guest runs on a
+ * worker thread and calls its imports synchronously; what needs the broker, a store or the
+ * network is served on the main thread, which owns those connections. `HostServices` names
+ * every such call with its argument and result types: the main thread implements it
+ * (`host-services.ts`), the worker calls it as `BlockingHostServices` (`guest-imports.ts`,
+ * `outgoing-http.ts`), and a misspelt method or a wrong argument fails to compile on either
+ * side. This module imports nothing that opens a connection, so worker code may depend on it.
+ */
+
+/** What a component is allowed to touch, from its manifest entry. */
+export interface Grants {
+  keyValueStores: string[];
+  publishChannels: string[];
+  enqueueQueues: string[];
+  /** The component's variables, already rendered. */
+  variables: Record<string, string>;
+}
+
+export interface JobOptions {
+  delayMs?: number;
+  attempts?: number;
+  jobId?: string;
+}
+
+/** An outgoing HTTP request as it crosses to the main thread. */
+export interface OutgoingRequestData {
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  body?: Uint8Array;
+}
+
+/** A response as it comes back, its body read to the end. */
+export interface IncomingResponseData {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Uint8Array;
+}
+
+/** The main thread's side: every call answers asynchronously; results must survive `postMessage`. */
+export interface HostServices {
+  publish(channel: string, data: Uint8Array): Promise<void>;
+  enqueue(queue: string, data: Uint8Array, options: JobOptions): Promise<string>;
+  kvGet(store: string, key: string): Promise<Uint8Array | undefined>;
+  kvSet(store: string, key: string, value: Uint8Array, ttlMs?: number): Promise<void>;
+  kvDelete(store: string, key: string): Promise<boolean>;
+  kvExists(store: string, key: string): Promise<boolean>;
+  kvIncrement(store: string, key: string, delta: bigint): Promise<bigint>;
+  kvListKeys(store: string, prefix: string): Promise<string[]>;
+  fetch(request: OutgoingRequestData, timeoutMs: number): Promise<IncomingResponseData>;
+}
+
+/** The worker's side: each service as a call that blocks until the main thread answers. */
+export type BlockingHostServices = {
+  [K in keyof HostServices]: (...args: Parameters<HostServices[K]>) => Awaited<ReturnType<HostServices[K]>>;
+};
+
+/** The `name` that tells an "invalid input" failure apart once it has crossed threads. */
+export const INVALID_ERROR_NAME = 'CapabilityInvalidError';
+
+/** A call the data cannot serve (not a counter, too large): the guest gets `invalid`, not `unavailable`. */
+export class CapabilityInvalidError extends Error {
+  override name = INVALID_ERROR_NAME;
+}

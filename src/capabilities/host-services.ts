@@ -1,0 +1,72 @@
+/**
+ * The main thread's half of the capabilities: the broker for `publish` and `enqueue`, the
+ * key-value driver for the `kv*` calls, and `fetch` for outgoing HTTP. Grants were checked in
+ * the worker before the call was made (`guest-imports.ts`, `outgoing-http.ts`); what fails
+ * here is the service, and the error goes back to the guest as a value.
+ */
+import type { Broker } from '../brokers/broker.js';
+import { KeyValueInvalidError, type KeyValue } from '../kv/store.js';
+import { formatSize } from '../manifest/units.js';
+import { concat } from '../util/bytes.js';
+import { CapabilityInvalidError, type HostServices, type IncomingResponseData, type OutgoingRequestData } from './contract.js';
+
+export interface HostServicesOptions {
+  broker: Broker;
+  keyValue: KeyValue;
+  /** The largest outgoing-HTTP response body passed to a guest. */
+  maxResponseBytes?: number;
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/** A store's own "cannot serve this data" becomes the capability's `invalid`, which crosses threads by name. */
+function invalidAsCapabilityError(err: unknown): never {
+  if (err instanceof KeyValueInvalidError) throw new CapabilityInvalidError(err.message, { cause: err });
+  throw err;
+}
+
+export function hostServices(options: HostServicesOptions): HostServices {
+  const { broker, keyValue: kv } = options;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  return {
+    publish: (channel, data) => broker.publish(channel, data),
+    enqueue: (queue, data, opts) => broker.enqueue(queue, data, opts),
+    kvGet: (store, key) => kv.get(store, key),
+    kvSet: (store, key, value, ttlMs) => kv.set(store, key, value, ttlMs),
+    kvDelete: (store, key) => kv.delete(store, key),
+    kvExists: (store, key) => kv.exists(store, key),
+    kvIncrement: (store, key, delta) => kv.increment(store, key, delta).catch(invalidAsCapabilityError),
+    kvListKeys: (store, prefix) => kv.listKeys(store, prefix),
+    fetch: (request, timeoutMs) => send(request, timeoutMs, maxResponseBytes),
+  };
+}
+
+/**
+ * Sends a guest's request. Redirects are handed to the guest rather than followed, so a
+ * redirect can never lead a request outside the hosts the guest is allowed.
+ */
+async function send(request: OutgoingRequestData, timeoutMs: number, maxBytes: number): Promise<IncomingResponseData> {
+  const response = await fetch(request.url, {
+    method: request.method,
+    headers: request.headers,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(timeoutMs),
+    ...(request.body && request.method !== 'GET' && request.method !== 'HEAD' ? { body: request.body as Uint8Array<ArrayBuffer> } : {}),
+  }).catch((err: Error) => {
+    throw new Error(`${request.method} ${request.url} failed: ${(err.cause as Error | undefined)?.message ?? err.message}`);
+  });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength;
+    if (size > maxBytes) {
+      await response.body?.cancel();
+      throw new Error(`${request.method} ${request.url}: response body larger than ${formatSize(maxBytes)}`);
+    }
+    chunks.push(chunk);
+  }
+  const body = concat(chunks);
+  const headers: Array<[string, string]> = [];
+  response.headers.forEach((value, name) => headers.push([name, value]));
+  return { status: response.status, headers, body };
+}

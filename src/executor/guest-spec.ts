@@ -1,0 +1,47 @@
+/**
+ * What the main thread's loading (`load/`) hands to every worker thread (`worker/`): one
+ * component made ready to run, and the conventions of the rewritten core modules that both
+ * sides rely on. Every field of a `GuestSpec` survives `postMessage`.
+ */
+import type { Grants } from '../capabilities/contract.js';
+import type { ComponentConfig } from '../manifest/schema.js';
+
+/** Bytes in a Wasm page. */
+export const WASM_PAGE = 65_536;
+
+/** Mutable globals are exported under this prefix (`load/global-export.ts`) so state can be restored. */
+export const GLOBAL_EXPORT_PREFIX = 'spindle.global.';
+
+/** Which contract a component's exports fulfil; each has its caller in `worker/worlds/`. */
+export type ComponentWorld = 'handler' | 'http';
+
+/** A read-only file tree as the in-memory filesystem takes it. */
+export type FileTree = { dir: Record<string, FileTree> } | { source: Uint8Array };
+
+export interface GuestSpec {
+  id: string;
+  world: ComponentWorld;
+  isolation: ComponentConfig['isolation'];
+  /** The transpiled glue module exporting `instantiate(getCoreModule, imports, instantiateCore)`. */
+  gluePath: string;
+  /** Compiled core modules by the file name the glue asks for, memories already capped. */
+  coreModules: Map<string, WebAssembly.Module>;
+  environment: Record<string, string>;
+  /** Guest path → read-only snapshot of granted files. */
+  preopens: Record<string, FileTree>;
+  allowedOutboundHosts: string[];
+  /** Stores, channels, queues and variables the component may use. */
+  grants: Grants;
+  /** The component's deadline for one event; each host call it makes gets 80% of it. */
+  timeoutMs: number;
+  /** The component's `memory` limit in bytes, as the manifest gives it. */
+  memoryLimit: number;
+  /** What the engine enforces: the limit in whole pages, in bytes. */
+  memoryCapBytes: number;
+  /** Instances can be put back to their state after instantiation (`worker/instance-state.ts`). */
+  restorable: boolean;
+  /** Pooled instances are replaced after this many events, when set. */
+  recycleAfterEvents?: number;
+  /** Pooled instances are replaced once their linear memory exceeds this many bytes, when set. */
+  recycleAboveMemory?: number;
+}
