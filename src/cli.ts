@@ -34,6 +34,9 @@ The manifest defaults to ./spindle.toml. publish, enqueue and jobs speak to an a
 mode through Redis itself: --redis, else REDIS_URL, else ${DEFAULT_REDIS_URL}.`;
 
 type Flags = Record<string, string | boolean | undefined>;
+
+/** Each worker holds every component (a JavaScript one is ~10 MiB): more than this is a typo. */
+const MAX_WORKERS = 64;
 type Command = (positionals: string[], flags: Flags) => Promise<number>;
 
 class UsageError extends SpindleError {
@@ -79,8 +82,8 @@ const commands: Record<string, Command> = {
 
   async up([file = 'spindle.toml'], flags) {
     const workers = flags.workers === undefined ? undefined : Number(flags.workers);
-    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) {
-      throw new UsageError(`--workers expects a whole number of at least 1, got "${flags.workers}"`);
+    if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= MAX_WORKERS)) {
+      throw new UsageError(`--workers expects a whole number from 1 to ${MAX_WORKERS}, got "${flags.workers}"`);
     }
     const { runApp } = await import('./app.js');
     return runApp(file, {

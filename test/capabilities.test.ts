@@ -109,6 +109,16 @@ for (const mode of ['embedded', 'redis'] as const) {
     });
     after(() => t?.stop());
 
+    it('keeps a flood of log lines from one event to the per-event limit and counts the rest', async () => {
+      const { eventId } = await call('granted', { op: 'flood', lines: 5_000 });
+      await waitFor(() => t.logs.some((l) => l.eventId === eventId && l.dropped !== undefined), 5_000, 'the summary line');
+      const lines = t.logs.filter((l) => l.eventId === eventId && l.source === 'guest');
+      assert.equal(lines.length, 200, 'the first 200 lines pass');
+      assert.equal(lines.at(-1)?.msg, 'line 199');
+      const summary = t.logs.filter((l) => l.eventId === eventId && l.dropped !== undefined);
+      assert.deepEqual(summary.map((l) => [l.level, l.dropped, l.limit]), [[40, 4_800, 200]]);
+    });
+
     it('logs at the level asked, tagged with the component and the event id', async () => {
       const { eventId } = await call('granted', { op: 'log', level: 'warn', message: 'the cat is hungry' });
       const line = t.logs.find((l) => l.msg === 'the cat is hungry');

@@ -179,6 +179,14 @@ describe('validateRoute', () => {
     ['/a/:1x', 'invalid parameter ":1x": expected ":name"'],
     ['/a/:x.y', 'invalid parameter ":x.y": expected ":name"'],
     ['/:id/x/:id', 'duplicate parameter ":id"'],
+    ['/caf%C3%A9/x@y', undefined],
+    ['/a/../b', '".." segments never match: requests with them are refused'],
+    ['/a/./b', '"." segments never match: requests with them are refused'],
+    ['/search?q', 'segment "search?q" has characters a request path cannot carry as they are (write them percent-encoded)'],
+    ['/a b', 'segment "a b" has characters a request path cannot carry as they are (write them percent-encoded)'],
+    ['/tab\there', 'segment "tab\there" has characters a request path cannot carry as they are (write them percent-encoded)'],
+    ['/frag#x', 'segment "frag#x" has characters a request path cannot carry as they are (write them percent-encoded)'],
+    ['/bad%zz', 'segment "bad%zz" has characters a request path cannot carry as they are (write them percent-encoded)'],
   ];
   for (const [route, problem] of ROUTES) {
     it(`${JSON.stringify(route)} → ${problem ?? 'fine'}`, () => {

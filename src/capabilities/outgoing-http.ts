@@ -65,17 +65,43 @@ interface GuestRequest {
   headers(): { entries(): Array<[string, Uint8Array]> };
 }
 
-/** The guest's request as plain data, or a WASI `error-code` when it is incomplete. */
-function requestData(request: GuestRequest, scheme: string): OutgoingRequestData {
-  const path = request.pathWithQuery();
-  if (!path) throw { tag: 'HTTP-request-URI-invalid' };
+/** WASI's `error-code` for a request whose URI parts do not make a URL. */
+const URI_INVALID = { tag: 'HTTP-request-URI-invalid' };
+
+/** A host name, an IPv4 address or a bracketed IPv6 address, and an optional port: no userinfo. */
+const AUTHORITY = /^(?:\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::\d{1,5})?$/i;
+
+/**
+ * The URL a request goes to, assembled from its parsed parts, so that no part can move another:
+ * a path-with-query must start with "/" (else ":6379/x" would become a port), and an authority
+ * is a host and a port only (else "a@b" would send to b). The allow-list is checked on this URL,
+ * the one that is sent.
+ */
+function targetUrl(scheme: string, authority: string | undefined, pathWithQuery: string | undefined): URL {
+  if (!authority || !AUTHORITY.test(authority)) throw URI_INVALID;
+  if (pathWithQuery !== undefined && !pathWithQuery.startsWith('/')) throw URI_INVALID;
+  let url: URL;
+  try {
+    url = new URL(`${scheme}://${authority}/`);
+  } catch {
+    throw URI_INVALID;
+  }
+  const path = pathWithQuery ?? '/';
+  const q = path.indexOf('?');
+  url.pathname = q === -1 ? path : path.slice(0, q);
+  if (q !== -1) url.search = path.slice(q);
+  return url;
+}
+
+/** The guest's request as plain data, to be sent to `url`. */
+function requestData(request: GuestRequest, url: URL): OutgoingRequestData {
   const method = request.method();
   const decoder = new TextDecoder();
   const chunks = requestBodies.get(request) ?? [];
   const body = chunks.length > 0 ? concat(chunks) : undefined;
   return {
     method: (method.tag === 'other' ? String(method.val) : method.tag).toUpperCase(),
-    url: `${scheme}://${request.authority() ?? ''}${path}`,
+    url: url.href,
     headers: request.headers().entries().map(([name, value]) => [name, decoder.decode(value)]),
     ...(body ? { body } : {}),
   };
@@ -191,13 +217,13 @@ function schemeName(scheme: { tag: string; val?: string } | undefined): string {
 export function outgoingHandler(http: ShimModule, io: ShimModule, host: OutgoingHttpHost) {
   return {
     handle(request: GuestRequest) {
-      const scheme = schemeName(request.scheme());
-      const authority = request.authority() ?? '';
-      if (!host.policy(scheme, authority)) {
-        host.denied(`outbound HTTP to ${scheme}://${authority} is not in allowed_outbound_hosts`);
+      const url = targetUrl(schemeName(request.scheme()), request.authority(), request.pathWithQuery());
+      const scheme = url.protocol.slice(0, -1);
+      if (!host.policy(scheme, url.host)) {
+        host.denied(`outbound HTTP to ${scheme}://${url.host} is not in allowed_outbound_hosts`);
         throw DENIED;
       }
-      return futureResponse(http, io, () => requestData(request, scheme), host.fetch);
+      return futureResponse(http, io, () => requestData(request, url), host.fetch);
     },
   };
 }

@@ -4,12 +4,19 @@
  * inferred from it, and `spindle schema` prints it as JSON Schema for editors.
  */
 import { z } from 'zod';
-import { parseDuration, parseSize } from './units.js';
+import { formatSize, parseDuration, parseSize } from './units.js';
 
 const NAME = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
 
 const name = (what: string) =>
   z.string().regex(NAME, `expected a ${what} name of letters, digits, '-' and '_', starting with a letter`);
+
+/** The longest delay a Node timer keeps; anything longer fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The most a 32-bit linear memory can hold. */
+const MAX_MEMORY = 4 * 1024 ** 3;
+/** The largest HTTP body held in memory for one request. */
+const MAX_BODY = 1024 ** 3;
 
 /** A duration written `"500ms"`, `"5s"`, `"2m"`, `"1h"`, or a number of milliseconds. */
 const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -18,18 +25,37 @@ const duration = z.union([z.string(), z.number()]).transform((value, ctx) => {
     ctx.addIssue({ code: 'custom', message: `expected a duration like "5s" or "500ms", got ${JSON.stringify(value)}` });
     return z.NEVER;
   }
+  if (ms > MAX_TIMER_MS) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is longer than the longest timer Node keeps (${MAX_TIMER_MS} ms, about 24.8 days)` });
+    return z.NEVER;
+  }
   return ms;
 });
 
-/** A size written `"64MiB"`, `"512KiB"`, `"1MB"`, or a number of bytes. */
-const size = z.union([z.string(), z.number()]).transform((value, ctx) => {
-  const bytes = parseSize(value);
-  if (bytes === undefined || bytes <= 0) {
-    ctx.addIssue({ code: 'custom', message: `expected a size like "64MiB" or "1MB", got ${JSON.stringify(value)}` });
-    return z.NEVER;
+/** A size written `"64MiB"`, `"512KiB"`, `"1MB"`, or a number of bytes, at most `max`. */
+const size = (max: number) =>
+  z.union([z.string(), z.number()]).transform((value, ctx) => {
+    const bytes = parseSize(value);
+    if (bytes === undefined || bytes <= 0) {
+      ctx.addIssue({ code: 'custom', message: `expected a size like "64MiB" or "1MB", got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    if (bytes > max) {
+      ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is above the most allowed here, ${formatSize(max)}` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+function isRedisUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
   }
-  return bytes;
-});
+  return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' && /^(\/\d*)?$/.test(url.pathname);
+}
 
 const componentRef = name('component').describe('The id of a component declared under [component.<id>].');
 
@@ -103,7 +129,7 @@ export const componentSchema = z.strictObject({
     .describe('Hosts the guest may reach, Spin syntax: "https://api.example.com", "http://*:8080". None by default.'),
   files: z.array(fileMountSchema).default([]).describe('Host paths the guest may open; nothing else is visible.'),
   timeout: duration.default(30_000).describe('Deadline for one event; a guest past it is stopped.'),
-  memory: size.default(128 * 1024 * 1024).describe('Cap on the instance\'s linear memory.'),
+  memory: size(MAX_MEMORY).default(128 * 1024 * 1024).describe('Cap on the instance\'s linear memory.'),
   isolation: z
     .enum(['per-event', 'pooled'])
     .default('pooled')
@@ -114,7 +140,7 @@ export const componentSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('"pooled": replace an instance after it has handled this many events.'),
-  recycle_above_memory: size
+  recycle_above_memory: size(MAX_MEMORY)
     .optional()
     .describe('"pooled": replace an instance whose linear memory has grown past this (e.g. a slow leak).'),
   max_concurrency: z.number().int().min(1).default(64).describe('Events in flight for this component; beyond it HTTP answers 503.'),
@@ -139,9 +165,13 @@ export const variableSchema = z
 
 export const runtimeSchema = z.strictObject({
   mode: z.enum(['embedded', 'redis']).default('embedded').describe('"embedded": one process, no external service. "redis": shared through Redis.'),
-  redis_url: z.string().optional().describe('Redis to use in redis mode; --redis and REDIS_URL override it.'),
+  redis_url: z
+    .string()
+    .refine(isRedisUrl, { message: 'expected a Redis URL like "redis://host:6379/0" (redis:// or rediss://, a port up to 65535, a numeric database)' })
+    .optional()
+    .describe('Redis to use in redis mode; --redis and REDIS_URL override it.'),
   listen: z.string().default('127.0.0.1:3000').describe('host:port for HTTP triggers; --listen overrides it.'),
-  max_body_size: size.default(1024 * 1024).describe('Largest HTTP request body accepted; larger gets 413.'),
+  max_body_size: size(MAX_BODY).default(1024 * 1024).describe('Largest HTTP request body accepted; larger gets 413.'),
   drain_timeout: duration.default(10_000).describe('How long shutdown waits for events in flight.'),
 });
 

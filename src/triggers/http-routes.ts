@@ -47,6 +47,8 @@ interface CompiledRoute<T> {
 }
 
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** What RFC 3986 lets a path segment carry: unreserved, sub-delims, ":", "@" and %XX escapes. */
+const PATH_SEGMENT = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+$/;
 const SLASH = 0x2f;
 
 /**
@@ -65,6 +67,10 @@ export function validateRoute(route: string): string | undefined {
       if (i !== parts.length - 1) return '"..." may only be the last segment';
     } else if (part.includes('...')) {
       return '"..." must be a whole segment';
+    } else if (part === '.' || part === '..') {
+      return `"${part}" segments never match: requests with them are refused`;
+    } else if (!PATH_SEGMENT.test(part)) {
+      return `segment "${part}" has characters a request path cannot carry as they are (write them percent-encoded)`;
     } else if (part.startsWith(':')) {
       const name = part.slice(1);
       if (!PARAM_NAME.test(name)) return `invalid parameter "${part}": expected ":name"`;

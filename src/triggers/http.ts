@@ -2,14 +2,19 @@
  * HTTP trigger: a `node:http` server that routes each request by Spin's route rules to a
  * component and turns its reply into the response.
  *
- * Status codes the trigger itself answers with: 404 no route, 413 body over
- * `runtime.max_body_size`, 500 the component failed, 503 the component is at its concurrency
- * bound or the app is shutting down, 504 the component ran past its deadline.
+ * Status codes the trigger itself answers with: 400 a path with dot segments or a bad Host,
+ * 404 no route, 413 body over `runtime.max_body_size`, 500 the component failed or replied
+ * with a status no final response may have, 503 the component is at its concurrency bound or
+ * the app is shutting down, 504 the component ran past its deadline.
+ *
+ * The host owns HTTP framing: a guest's `content-length`, `transfer-encoding`, connection and
+ * upgrade headers, and its own `x-spindle-event-id`, are dropped, so no reply can split a
+ * response or take over a connection.
  */
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { newEventId, type Attributes, type Dispatch, type Failure, type SpindleEvent } from '../event.js';
-import { TriggerError, type ManifestProblem } from '../errors.js';
+import { newEventId, type Attributes, type Dispatch, type Failure, type Reply, type SpindleEvent } from '../event.js';
+import { TriggerError, errorMessage, type ManifestProblem } from '../errors.js';
 import type { HttpTriggerConfig, Manifest } from '../manifest/schema.js';
 import { formatSize } from '../manifest/units.js';
 import { drain } from '../util/drain.js';
@@ -34,6 +39,44 @@ const FAILURE_STATUS: Record<Failure['kind'], number> = {
 };
 
 class BodyTooLarge extends Error {}
+
+/** How long the 503s written at the end of a drain get to reach their clients. */
+const ANSWER_GRACE_MS = 500;
+
+/** Headers that frame the message or describe the connection: the host's, never a guest's. */
+const HOST_OWNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'proxy-connection', 'te', 'trailer', 'x-spindle-event-id']);
+
+/** A Host header that is a host and a port, nothing a URL could read as a path. */
+const HOST_HEADER = /^(?:\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::\d{1,5})?$/i;
+
+/**
+ * Why `path` cannot be routed, if it cannot. A path with `.` or `..` segments (plain or
+ * percent-encoded) or a backslash would be routed as written but resolved by any URL parser,
+ * a `wasi:http` guest's included, to somewhere else.
+ */
+function badPath(path: string): string | undefined {
+  if (!path.startsWith('/')) return 'the path must start with "/"';
+  if (path.includes('\\')) return 'the path must not contain a backslash';
+  if (path.split('/').some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment))) return 'the path must not contain "." or ".." segments';
+  return undefined;
+}
+
+/** Writes `reply` as the response, or says why it cannot be one (and writes nothing). */
+function writeReply(res: ServerResponse, eventId: string, reply: Reply): string | undefined {
+  const status = reply.status ?? 200;
+  if (!Number.isInteger(status) || status < 200 || status > 599) return `status ${status} is not a final HTTP status (200-599)`;
+  try {
+    res.statusCode = status;
+    // Every answer names its event, so a client can find it in the log.
+    res.setHeader('x-spindle-event-id', eventId);
+    for (const [name, value] of reply.headers) if (!HOST_OWNED.has(name.toLowerCase())) res.appendHeader(name, value);
+  } catch (err) {
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    return `invalid header: ${errorMessage(err)}`;
+  }
+  res.end(reply.body);
+  return undefined;
+}
 
 /** `host:port` (IPv6 hosts in brackets), or what is wrong with it. */
 function parseListen(listen: string): { host: string; port: number } | string {
@@ -121,6 +164,8 @@ function create(configs: HttpTriggerConfig[], context: TriggerContext): HttpTrig
   let url: string | undefined;
   let draining = false;
   const inFlight = new Set<Promise<void>>();
+  /** Responses not yet finished, so a drain that runs out can still answer each one. */
+  const open = new Set<ServerResponse>();
   let stopping: Promise<void> | undefined;
 
   async function serve(dispatch: Dispatch, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -132,6 +177,11 @@ function create(configs: HttpTriggerConfig[], context: TriggerContext): HttpTrig
     const q = rawUrl.indexOf('?');
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     const query = q === -1 ? '' : rawUrl.slice(q + 1);
+    const refused = badPath(path) ?? (req.headers.host === undefined || HOST_HEADER.test(req.headers.host) ? undefined : 'invalid Host header');
+    if (refused) {
+      sendText(res, 400, `Bad Request: ${refused}`);
+      return;
+    }
     const match = routes.match(path);
     if (!match) {
       sendText(res, 404, 'Not Found');
@@ -153,13 +203,13 @@ function create(configs: HttpTriggerConfig[], context: TriggerContext): HttpTrig
     }
     const event = toEvent(req, match, path, query, body);
     const outcome = await dispatch(component, event);
+    // Answered 503 already: the drain ran out while this event ran.
+    if (res.headersSent) return;
     if (outcome.ok) {
-      const { reply } = outcome;
-      res.statusCode = reply.status ?? 200;
-      // Every answer names its event, so a client can find it in the log.
-      res.setHeader('x-spindle-event-id', event.id);
-      for (const [name, value] of reply.headers) res.appendHeader(name, value);
-      res.end(reply.body);
+      const problem = writeReply(res, event.id, outcome.reply);
+      if (problem === undefined) return;
+      logger.warn({ component, eventId: event.id, source: event.source }, `component replied with a malformed response: ${problem}`);
+      sendText(res, 500, `Internal Server Error (event ${event.id})`, { 'x-spindle-event-id': event.id });
       return;
     }
     const { failure } = outcome;
@@ -180,6 +230,8 @@ function create(configs: HttpTriggerConfig[], context: TriggerContext): HttpTrig
       if (typeof listen === 'string') throw new TriggerError(listen, { trigger: KIND });
       const { host, port } = listen;
       server = createServer({ keepAliveTimeout: 5_000 }, (req, res) => {
+        open.add(res);
+        res.once('close', () => open.delete(res));
         const served = serve(dispatch, req, res).catch((err) => {
           logger.error({ err, url: req.url }, 'unexpected error serving a request');
           sendText(res, 500, 'Internal Server Error');
@@ -208,7 +260,12 @@ function create(configs: HttpTriggerConfig[], context: TriggerContext): HttpTrig
         const closed = new Promise<void>((done) => server!.close(() => done()));
         server.closeIdleConnections();
         if (!(await drain(inFlight, options.drainMs ?? runtime.drain_timeout))) {
-          logger.warn({ inFlight: inFlight.size }, 'drain timeout: closing connections with requests in flight');
+          logger.warn({ inFlight: inFlight.size }, 'drain timeout: answering requests still in flight with 503');
+          const answered = [...open].filter((res) => !res.headersSent).map((res) => {
+            sendText(res, 503, 'Service Unavailable: shutting down', { connection: 'close' });
+            return new Promise<void>((done) => res.once('close', () => done()));
+          });
+          await Promise.race([Promise.all(answered), new Promise((done) => setTimeout(done, ANSWER_GRACE_MS))]);
         }
         server.closeAllConnections();
         await closed;

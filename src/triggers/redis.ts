@@ -6,9 +6,11 @@
  * and resubscribes on its own; in embedded mode the same semantics hold in process.
  *
  * A burst beyond the component's `max_concurrency` waits for room in the executor, in order,
- * rather than being refused. What this trigger keeps is its own bound: at most `MAX_PENDING`
- * messages of one subscription received and not yet handled. Past that, messages are dropped
- * and counted in a warning, as Redis itself drops a subscriber whose output buffer overflows.
+ * rather than being refused. What this trigger keeps is its own bound, in messages and in bytes:
+ * a subscription holds what its component may run at once plus `MAX_WAITING` messages, and at
+ * most `MAX_PENDING_BYTES` of payload, received and not yet handled. Past that, messages are
+ * dropped and counted in a warning, as Redis itself drops a subscriber whose output buffer
+ * overflows.
  */
 import type { Message, Stoppable } from '../brokers/broker.js';
 import { newEventId, type Dispatch, type SpindleEvent } from '../event.js';
@@ -18,8 +20,10 @@ import type { Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
 
 const KIND = 'redis';
 
-/** Messages of one subscription received and not yet handled, at most. */
-const MAX_PENDING = 10_000;
+/** Messages of one subscription waiting for room, beyond those its component may run at once. */
+const MAX_WAITING = 10_000;
+/** Payload bytes of one subscription received and not yet handled, at most. */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /** How often a subscription that drops messages says so. */
 const DROP_REPORT_MS = 1_000;
 
@@ -48,24 +52,29 @@ function create(configs: RedisTriggerConfig[], context: TriggerContext): Trigger
 
     async start(dispatch: Dispatch) {
       for (const config of configs) {
+        const maxPending = (context.manifest.component[config.component]?.max_concurrency ?? 0) + MAX_WAITING;
         let pending = 0;
+        let pendingBytes = 0;
         let dropped = 0;
         let lastReport = 0;
         const subscription = await context.broker.subscribe(config.channel !== undefined ? { channel: config.channel } : { pattern: config.pattern! }, async (message) => {
           if (stopping) return;
-          if (pending >= MAX_PENDING) {
+          const size = message.data.byteLength;
+          if (pending >= maxPending || pendingBytes + size > MAX_PENDING_BYTES) {
             dropped++;
             if (Date.now() - lastReport >= DROP_REPORT_MS) {
-              logger.warn({ component: config.component, channel: message.channel, dropped, pending }, 'component cannot keep up: dropping messages');
+              logger.warn({ component: config.component, channel: message.channel, dropped, pending, pendingBytes }, 'component cannot keep up: dropping messages');
               lastReport = Date.now();
               dropped = 0;
             }
             return;
           }
           pending++;
+          pendingBytes += size;
           // No caller waits for a pub/sub message: it waits for room as long as it takes.
           const handled = dispatch(config.component, toEvent(message), { waitForRoomMs: Infinity }).then(() => {
             pending--;
+            pendingBytes -= size;
           });
           inFlight.add(handled);
           void handled.finally(() => inFlight.delete(handled));

@@ -112,6 +112,27 @@ function text(at: number, value: string): string {
   return `(data (i32.const ${at}) "${watString(value)}")`;
 }
 
+/** A `list<tuple<string, string>>` of `entries` stored at `listAt`, its strings from `stringsAt` on. */
+function headerList(listAt: number, stringsAt: number, entries: Array<[string, string]>): string {
+  const segments: string[] = [];
+  const words: number[] = [];
+  let at = stringsAt;
+  for (const [name, value] of entries) {
+    for (const part of [name, value]) {
+      const length = new TextEncoder().encode(part).byteLength;
+      segments.push(text(at, part));
+      words.push(at, length);
+      at += length;
+    }
+  }
+  const bytes = new Uint8Array(new Uint32Array(words).buffer);
+  segments.push(`(data (i32.const ${listAt}) "${[...bytes].map((x) => `\\${x.toString(16).padStart(2, '0')}`).join('')}")`);
+  return segments.join('\n');
+}
+
+/** A reply that tries to frame the response itself: a short content-length hiding a second response, and hop-by-hop headers. */
+const SMUGGLED = 'hello\r\n\r\nHTTP/1.1 200 OK\r\nx-injected: yes\r\ncontent-length: 0\r\n\r\n';
+
 /** WAT bodies of the test components, by name. */
 export const WAT_COMPONENTS = {
   /** 200, `content-type: text/plain`, "hello from wat". */
@@ -153,6 +174,28 @@ export const WAT_COMPONENTS = {
   /** Grows memory until it cannot, then traps. */
   'memory-bomb': `(func (export "handle") (param $ev i32) (result i32)
       (loop $l (br_if $l (i32.ne (memory.grow (i32.const 16)) (i32.const -1)))) unreachable)`,
+  /** Replies with forged framing and hop-by-hop headers and a body holding a second response. */
+  forged: `${headerList(256, 600, [
+    ['content-length', '2'],
+    ['x-spindle-event-id', 'forged'],
+    ['connection', 'upgrade'],
+    ['upgrade', 'websocket'],
+    ['transfer-encoding', 'chunked'],
+    ['x-guest', 'kept'],
+  ])}
+    ${text(800, SMUGGLED)}
+    (func (export "handle") (param $ev i32) (result i32)
+      (call $ok (i32.const 200) (i32.const 6) (i32.const 800) (i32.const ${SMUGGLED.length})))`,
+  /** Replies with the status written in decimal in the event's data, whatever it is. */
+  status: `(func (export "handle") (param $ev i32) (result i32)
+      (local $i i32) (local $n i32)
+      (block $done (loop $digits
+        (br_if $done (i32.ge_u (local.get $i) (call $data_len (local.get $ev))))
+        (local.set $n (i32.add (i32.mul (local.get $n) (i32.const 10))
+          (i32.sub (i32.load8_u (i32.add (call $data_ptr (local.get $ev)) (local.get $i))) (i32.const 48))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $digits)))
+      (call $ok (local.get $n) (i32.const 0) (i32.const 0) (i32.const 0)))`,
 } satisfies Record<string, string>;
 
 /** Components of the `sandbox` world, probing what WASI lets them see. */

@@ -2,9 +2,15 @@
  * The `files` a component is granted, read once into a read-only in-memory tree. The guest sees
  * these snapshots and nothing else of the host filesystem, so no path it builds (`..`, symlinks)
  * can reach past them.
+ *
+ * Only regular files and directories are read. A symlink inside a granted directory is followed
+ * only when it stays inside that directory (as Spin's preopens allow); one that leads out of it
+ * is refused at start-up, naming the link and where it points, since following it would hand
+ * the guest a file nobody granted. Devices, FIFOs and sockets are refused the same way: reading
+ * `/dev/zero` never ends.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { basename, join, posix } from 'node:path';
+import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
+import { basename, join, posix, relative, isAbsolute } from 'node:path';
 import { ComponentLoadError } from '../../errors.js';
 import type { FileMount } from '../../manifest/schema.js';
 import { formatSize } from '../../manifest/units.js';
@@ -15,30 +21,49 @@ export const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;
 
 type Dir = { dir: Record<string, FileTree> };
 
+function inside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
 /** Builds the preopens for `mounts`: guest directory → tree. */
 export async function snapshotFiles(component: string, mounts: FileMount[]): Promise<Record<string, FileTree>> {
   const preopens: Record<string, Dir> = {};
   let total = 0;
+  const refuse = (message: string) => new ComponentLoadError(`files granted to "${component}": ${message}`, { component });
 
-  async function read(path: string): Promise<FileTree> {
-    const info = await stat(path);
+  /** Reads `path` (whose real location is inside `root`) into a tree; `above` are the real directories it is in. */
+  async function read(path: string, root: string, above: ReadonlySet<string> = new Set()): Promise<FileTree> {
+    let info = await lstat(path);
+    if (info.isSymbolicLink()) {
+      const target = await realpath(path).catch(() => undefined);
+      if (target === undefined) throw refuse(`${path} is a symlink to nothing`);
+      if (!inside(root, target)) throw refuse(`${path} is a symlink to ${target}, outside the granted ${root}`);
+      info = await stat(target);
+    }
     if (info.isDirectory()) {
+      const real = await realpath(path);
+      if (above.has(real)) throw refuse(`${path} is a symlink to a directory that contains it`);
+      const within = new Set(above).add(real);
       const dir: Record<string, FileTree> = {};
-      for (const entry of await readdir(path)) dir[entry] = await read(join(path, entry));
+      for (const entry of await readdir(path)) dir[entry] = await read(join(path, entry), root, within);
       return { dir };
     }
+    if (!info.isFile()) throw refuse(`${path} is not a regular file or a directory`);
     total += info.size;
-    if (total > MAX_SNAPSHOT_BYTES) {
-      throw new ComponentLoadError(`files granted to "${component}" exceed ${formatSize(MAX_SNAPSHOT_BYTES)}`, { component });
-    }
-    return { source: await readFile(path) };
+    if (total > MAX_SNAPSHOT_BYTES) throw refuse(`together they exceed ${formatSize(MAX_SNAPSHOT_BYTES)}`);
+    const source = await readFile(path);
+    // A file that grew since it was measured is held to what was measured.
+    return { source: source.byteLength > info.size ? source.subarray(0, info.size) : source };
   }
 
   for (const mount of mounts) {
-    const tree = await read(mount.source).catch((cause: unknown) => {
-      if (cause instanceof ComponentLoadError) throw cause;
-      throw new ComponentLoadError(`cannot read files for "${component}" at ${mount.source}: ${(cause as Error).message}`, { component }, { cause });
-    });
+    const tree = await realpath(mount.source)
+      .then((root) => read(root, root))
+      .catch((cause: unknown) => {
+        if (cause instanceof ComponentLoadError) throw cause;
+        throw new ComponentLoadError(`cannot read files for "${component}" at ${mount.source}: ${(cause as Error).message}`, { component }, { cause });
+      });
     const destination = posix.normalize(mount.destination);
     if ('dir' in tree) {
       preopens[destination] = { dir: { ...preopens[destination]?.dir, ...tree.dir } };

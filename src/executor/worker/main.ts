@@ -28,12 +28,28 @@ const components = new Map<string, { guest: Guest; pool: InstancePool }>();
 /** The event running now; guest output is tagged with it. */
 let currentEventId: string | undefined;
 
+/**
+ * Lines one event may log (guest output, guest log calls, refused calls). A guest that logs in
+ * a loop would otherwise flood the host's log and the thread boundary until its deadline; past
+ * the limit lines are counted, and one line at the end of the event says how many were dropped.
+ */
+const LOG_LINES_PER_EVENT = 200;
+/** The longest line passed on; a longer one is cut, and says so. */
+const MAX_LINE_CHARS = 8 * 1024;
+let linesThisEvent = 0;
+let droppedThisEvent = 0;
+
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   port.postMessage(message, transfer);
 }
 
 function log(level: LogLevel, component: string, fields: Record<string, unknown>, msg: string): void {
-  post({ type: 'log', level, component, eventId: currentEventId, fields, msg });
+  if (currentEventId !== undefined && ++linesThisEvent > LOG_LINES_PER_EVENT) {
+    droppedThisEvent++;
+    return;
+  }
+  const text = msg.length > MAX_LINE_CHARS ? `${msg.slice(0, MAX_LINE_CHARS)}… (cut from ${msg.length} characters)` : msg;
+  post({ type: 'log', level, component, eventId: currentEventId, fields, msg: text });
 }
 
 async function load(specs: GuestSpec[]): Promise<void> {
@@ -90,7 +106,12 @@ async function run(id: string, event: SpindleEvent): Promise<Outcome> {
 
 async function runAndAnswer(id: string, event: SpindleEvent): Promise<void> {
   currentEventId = event.id;
+  linesThisEvent = 0;
+  droppedThisEvent = 0;
   const outcome = await run(id, event);
+  if (droppedThisEvent > 0) {
+    post({ type: 'log', level: 'warn', component: id, eventId: event.id, fields: { dropped: droppedThisEvent, limit: LOG_LINES_PER_EVENT }, msg: 'log lines over the per-event limit were dropped' });
+  }
   currentEventId = undefined;
   // The body was made in this thread for this answer alone, so it can move instead of copy.
   const body = outcome.ok && outcome.reply.body ? ownBytes(outcome.reply.body) : undefined;
