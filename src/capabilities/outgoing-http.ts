@@ -10,6 +10,7 @@
  */
 import { errorMessage } from '../errors.js';
 import { concat } from '../util/bytes.js';
+import { HOP_BY_HOP, HOST_AND_PORT } from '../util/http.js';
 import type { IncomingResponseData, OutgoingRequestData } from './contract.js';
 import type { OutboundPolicy } from './outbound-hosts.js';
 
@@ -20,7 +21,7 @@ type ShimModule = Record<string, any>;
 type WasiResult<T> = { tag: 'ok'; val: T } | { tag: 'err'; val: unknown };
 
 /** Response headers that describe the connection, not the response, and are not passed on. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+const NOT_PASSED_ON = new Set(HOP_BY_HOP);
 
 const requestBodies = new WeakMap<object, Uint8Array[]>();
 const patched = new WeakSet<object>();
@@ -68,9 +69,6 @@ interface GuestRequest {
 /** WASI's `error-code` for a request whose URI parts do not make a URL. */
 const URI_INVALID = { tag: 'HTTP-request-URI-invalid' };
 
-/** A host name, an IPv4 address or a bracketed IPv6 address, and an optional port: no userinfo. */
-const AUTHORITY = /^(?:\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::\d{1,5})?$/i;
-
 /**
  * The URL a request goes to, assembled from its parsed parts, so that no part can move another:
  * a path-with-query must start with "/" (else ":6379/x" would become a port), and an authority
@@ -78,7 +76,7 @@ const AUTHORITY = /^(?:\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::\d{1,5})?$/i;
  * the one that is sent.
  */
 function targetUrl(scheme: string, authority: string | undefined, pathWithQuery: string | undefined): URL {
-  if (!authority || !AUTHORITY.test(authority)) throw URI_INVALID;
+  if (!authority || !HOST_AND_PORT.test(authority)) throw URI_INVALID;
   if (pathWithQuery !== undefined && !pathWithQuery.startsWith('/')) throw URI_INVALID;
   let url: URL;
   try {
@@ -148,7 +146,7 @@ function finishOwnBodies(http: ShimModule, io: ShimModule): void {
 function incomingResponse(http: ShimModule, io: ShimModule, data: IncomingResponseData) {
   const { Fields, IncomingResponse, IncomingBody } = http.types;
   const encoder = new TextEncoder();
-  const headers = Fields.fromList(data.headers.filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())).map(([n, v]) => [n, encoder.encode(v)]));
+  const headers = Fields.fromList(data.headers.filter(([name]) => !NOT_PASSED_ON.has(name.toLowerCase())).map(([n, v]) => [n, encoder.encode(v)]));
   let body: object | undefined = resource(IncomingBody, { stream: () => bytesStream(io, data.body) });
   ownBodies.add(body);
   return resource(IncomingResponse, {

@@ -18,6 +18,7 @@ import { TriggerError, errorMessage, type ManifestProblem } from '../errors.js';
 import type { HttpTriggerConfig, Manifest } from '../manifest/schema.js';
 import { formatSize } from '../manifest/units.js';
 import { drain } from '../util/drain.js';
+import { HOP_BY_HOP, HOST_AND_PORT } from '../util/http.js';
 import { RouteTable, findRouteConflicts, validateRoute, type RouteMatch } from './http-routes.js';
 import type { StopOptions, Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
 
@@ -44,10 +45,7 @@ class BodyTooLarge extends Error {}
 const ANSWER_GRACE_MS = 500;
 
 /** Headers that frame the message or describe the connection: the host's, never a guest's. */
-const HOST_OWNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'proxy-connection', 'te', 'trailer', 'x-spindle-event-id']);
-
-/** A Host header that is a host and a port, nothing a URL could read as a path. */
-const HOST_HEADER = /^(?:\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::\d{1,5})?$/i;
+const HOST_OWNED = new Set([...HOP_BY_HOP, 'content-length', 'te', 'trailer', 'x-spindle-event-id']);
 
 /**
  * Why `path` cannot be routed, if it cannot. A path with `.` or `..` segments (plain or
@@ -177,7 +175,7 @@ function create(configs: HttpTriggerConfig[], context: TriggerContext): HttpTrig
     const q = rawUrl.indexOf('?');
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     const query = q === -1 ? '' : rawUrl.slice(q + 1);
-    const refused = badPath(path) ?? (req.headers.host === undefined || HOST_HEADER.test(req.headers.host) ? undefined : 'invalid Host header');
+    const refused = badPath(path) ?? (req.headers.host === undefined || HOST_AND_PORT.test(req.headers.host) ? undefined : 'invalid Host header');
     if (refused) {
       sendText(res, 400, `Bad Request: ${refused}`);
       return;

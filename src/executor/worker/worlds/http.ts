@@ -6,11 +6,12 @@
 import { attribute, type Reply, type SpindleEvent } from '../../../event.js';
 import { GuestCallError, classifyGuestError } from '../guest-errors.js';
 import type { GuestInstance } from '../guest.js';
+import { HOP_BY_HOP } from '../../../util/http.js';
 import { shim, type ShimModule } from '../wasi-shim.js';
 
 const HEADER_PREFIX = 'http.header.';
 /** Headers a request may not carry into `wasi:http` (hop-by-hop, or set by the host). */
-const FORBIDDEN = new Set(['connection', 'keep-alive', 'host', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+const FORBIDDEN = new Set([...HOP_BY_HOP, 'host']);
 
 /** The HTTP request a `wasi:http` guest sees for `event`, with Spin's informational headers. */
 export function eventToRequest(event: SpindleEvent): Request {
