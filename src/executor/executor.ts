@@ -96,10 +96,16 @@ export class Executor {
 
   /** Runs `event` through component `id`. Bound to the instance, so it can be passed around. */
   readonly dispatch: Dispatch = async (id: string, event: SpindleEvent, options: DispatchOptions = {}): Promise<Outcome> => {
-    const fail = (kind: Failure['kind'], message: string): Outcome => {
-      if (kind === 'cancelled') this.#cancelled.set(id, (this.#cancelled.get(id) ?? 0) + 1);
-      return { ok: false, failure: { kind, message, component: id, eventId: event.id } };
-    };
+    const outcome = await this.#run(id, event, options);
+    if (!outcome.ok && outcome.failure.kind === 'cancelled') this.#cancelled.set(id, (this.#cancelled.get(id) ?? 0) + 1);
+    return outcome;
+  };
+
+  async #run(id: string, event: SpindleEvent, options: DispatchOptions): Promise<Outcome> {
+    const fail = (kind: Failure['kind'], message: string): Outcome => ({
+      ok: false,
+      failure: { kind, message, component: id, eventId: event.id },
+    });
     const running = this.#components.get(id);
     if (!running) return fail('internal', `no component "${id}"`);
     const { config } = running.component;
@@ -112,13 +118,11 @@ export class Executor {
         : fail('overloaded', `component "${id}" has ${running.admission.inFlight} events in flight, its max_concurrency`);
     }
     try {
-      const outcome = await this.#workers.run({ component: id, event, timeoutMs: config.timeout });
-      if (!outcome.ok && outcome.failure.kind === 'cancelled') this.#cancelled.set(id, (this.#cancelled.get(id) ?? 0) + 1);
-      return outcome;
+      return await this.#workers.run({ component: id, event, timeoutMs: config.timeout });
     } finally {
       running.admission.leave();
     }
-  };
+  }
 
   /**
    * Terminates the worker threads. Events still waiting, and any dispatched later, fail as
