@@ -32,21 +32,25 @@ export async function snapshotFiles(component: string, mounts: FileMount[]): Pro
   let total = 0;
   const refuse = (message: string) => new ComponentLoadError(`files granted to "${component}": ${message}`, { component });
 
-  /** Reads `path` (whose real location is inside `root`) into a tree; `above` are the real directories it is in. */
-  async function read(path: string, root: string, above: ReadonlySet<string> = new Set()): Promise<FileTree> {
+  /**
+   * Reads `path` into a tree. `real` is where it really is (inside `root`, the granted
+   * directory's real path): only a symlink's target needs resolving, every other entry's is
+   * its directory's plus its name. `above` are the real directories it is in.
+   */
+  async function read(path: string, real: string, root: string, above: ReadonlySet<string> = new Set()): Promise<FileTree> {
     let info = await lstat(path);
     if (info.isSymbolicLink()) {
       const target = await realpath(path).catch(() => undefined);
       if (target === undefined) throw refuse(`${path} is a symlink to nothing`);
       if (!inside(root, target)) throw refuse(`${path} is a symlink to ${target}, outside the granted ${root}`);
       info = await stat(target);
+      real = target;
     }
     if (info.isDirectory()) {
-      const real = await realpath(path);
       if (above.has(real)) throw refuse(`${path} is a symlink to a directory that contains it`);
       const within = new Set(above).add(real);
       const dir: Record<string, FileTree> = {};
-      for (const entry of await readdir(path)) dir[entry] = await read(join(path, entry), root, within);
+      for (const entry of await readdir(path)) dir[entry] = await read(join(path, entry), join(real, entry), root, within);
       return { dir };
     }
     if (!info.isFile()) throw refuse(`${path} is not a regular file or a directory`);
@@ -59,7 +63,7 @@ export async function snapshotFiles(component: string, mounts: FileMount[]): Pro
 
   for (const mount of mounts) {
     const tree = await realpath(mount.source)
-      .then((root) => read(root, root))
+      .then((root) => read(root, root, root))
       .catch((cause: unknown) => {
         if (cause instanceof ComponentLoadError) throw cause;
         throw new ComponentLoadError(`cannot read files for "${component}" at ${mount.source}: ${(cause as Error).message}`, { component }, { cause });
