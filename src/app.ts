@@ -83,7 +83,13 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   const variables = resolveVariables(manifest, loaded.file);
   const redisUrl = redisUrlFor(manifest.runtime, options.redis);
   const broker = createBroker(redisUrl, logger);
-  const keyValue = createKeyValue(redisUrl, manifest.application.name);
+  const limits = manifest.runtime.key_value;
+  const keyValue = createKeyValue(redisUrl, manifest.application.name, {
+    maxKeyBytes: limits.max_key_size,
+    maxValueBytes: limits.max_value_size,
+    maxStoreBytes: limits.max_store_size,
+    maxStoreKeys: limits.max_store_keys,
+  });
   let executor: Executor;
   try {
     executor = await Executor.load(manifest, {

@@ -32,7 +32,7 @@ export function hostServices(options: HostServicesOptions): HostServices {
     publish: (channel, data) => broker.publish(channel, data),
     enqueue: (queue, data, opts) => broker.enqueue(queue, data, opts),
     kvGet: (store, key) => kv.get(store, key),
-    kvSet: (store, key, value, ttlMs) => kv.set(store, key, value, ttlMs),
+    kvSet: (store, key, value, ttlMs) => kv.set(store, key, value, ttlMs).catch(invalidAsCapabilityError),
     kvDelete: (store, key) => kv.delete(store, key),
     kvExists: (store, key) => kv.exists(store, key),
     kvIncrement: (store, key, delta) => kv.increment(store, key, delta).catch(invalidAsCapabilityError),

@@ -163,6 +163,15 @@ export const variableSchema = z
   .refine((v) => !(v.required && v.default !== undefined), { message: 'a required variable cannot have a default' })
   .refine((v) => v.required || v.default !== undefined, { message: 'a variable needs a default or required = true' });
 
+export const keyValueLimitsSchema = z.strictObject({
+  max_key_size: size(64 * 1024).default(1024).describe('Longest key a guest may use, in bytes of UTF-8.'),
+  max_value_size: size(MAX_BODY).default(1024 * 1024).describe('Largest value a guest may set.'),
+  max_store_size: size(MAX_MEMORY)
+    .default(64 * 1024 * 1024)
+    .describe('Embedded mode: keys plus values one store may hold in this process. In redis mode Redis\'s maxmemory bounds it.'),
+  max_store_keys: z.number().int().min(1).max(100_000_000).default(100_000).describe('Embedded mode: keys one store may hold.'),
+});
+
 export const runtimeSchema = z.strictObject({
   mode: z.enum(['embedded', 'redis']).default('embedded').describe('"embedded": one process, no external service. "redis": shared through Redis.'),
   redis_url: z
@@ -173,6 +182,9 @@ export const runtimeSchema = z.strictObject({
   listen: z.string().default('127.0.0.1:3000').describe('host:port for HTTP triggers; --listen overrides it.'),
   max_body_size: size(MAX_BODY).default(1024 * 1024).describe('Largest HTTP request body accepted; larger gets 413.'),
   drain_timeout: duration.default(10_000).describe('How long shutdown waits for events in flight.'),
+  key_value: keyValueLimitsSchema
+    .default(() => keyValueLimitsSchema.parse({}))
+    .describe('Bounds on what guests store; a call past one gets the capability\'s `invalid` error.'),
 });
 
 export const triggersSchema = z.strictObject({
