@@ -19,6 +19,7 @@ import type { Manifest, TriggerKind } from './manifest/schema.js';
 import { resolveVariables } from './manifest/variables.js';
 import { redactUrl, redisUrlFor } from './redis/url.js';
 import { triggerAdapters } from './triggers/registry.js';
+import { settleWithin } from './util/drain.js';
 import type { Trigger, TriggerAdapter } from './triggers/trigger.js';
 
 export interface AppOptions {
@@ -43,19 +44,29 @@ export interface App {
   keyValue: KeyValue;
   triggers: Trigger[];
   logger: Logger;
-  /** Stops every trigger (draining events in flight), then the executor. Idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Stops every trigger (draining events in flight), then the broker, key-value and executor,
+   * within `drain_timeout` plus `SHUTDOWN_GRACE_MS` whatever Redis does. Resolves to the parts
+   * that had not finished by then (none on a clean stop). Idempotent.
+   */
+  stop(): Promise<string[]>;
 }
 
 /** How long start-up waits for Redis before it gives up with a clear error. */
 const BROKER_READY_TIMEOUT_MS = 10_000;
+
+/**
+ * How long shutdown may take past `drain_timeout`: half for triggers to hand back what they
+ * hold (a queue job's lock, the 503s to open requests), half for connections and workers to close.
+ */
+export const SHUTDOWN_GRACE_MS = 2_000;
 
 export type EventObserver = (component: string, event: SpindleEvent, outcome: Outcome, ms: number) => void;
 
 /**
  * Wraps `dispatch` to observe each event's outcome and log it: the only log line an event's
  * failure gets. The event's source and subject say where it came from (a route, a channel, a
- * queue and job id, a schedule). Events the app never ran because it was stopping are counted
+ * queue and job id, a schedule). Events the app cancelled because it was stopping are counted
  * by the executor instead of logged one by one.
  */
 function loggedDispatch(dispatch: Dispatch, logger: Logger, observe?: EventObserver): Dispatch {
@@ -116,10 +127,25 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
 
   const dispatch = loggedDispatch(executor.dispatch, logger, options.onEvent);
   const triggers: Trigger[] = [];
-  const stopAll = async () => {
-    const results = await Promise.allSettled(triggers.map((t) => t.stop({ drainMs: manifest.runtime.drain_timeout })));
-    for (const r of results) if (r.status === 'rejected') logger.error({ err: errorMessage(r.reason) }, 'trigger failed to stop');
-    await Promise.allSettled([broker.close(), keyValue.close(), executor.close()]);
+  // Triggers stop taking events and drain; at drain_timeout closing the executor cancels what
+  // still runs, so each trigger settles its own way (a 503, a job handed back to its queue)
+  // while its connections are open; then the connections close.
+  const stopAll = async (): Promise<string[]> => {
+    const drainMs = manifest.runtime.drain_timeout;
+    const stopping = Object.fromEntries(triggers.map((t) => [`${t.kind} trigger`, t.stop({ drainMs: drainMs + SHUTDOWN_GRACE_MS / 2 })]));
+    await settleWithin(stopping, drainMs);
+    const executorClosed = executor.close();
+    const triggersStopped = await settleWithin(stopping, SHUTDOWN_GRACE_MS / 2);
+    const closed = await settleWithin(
+      { [`broker (${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'embedded'})`]: broker.close(), 'key-value': keyValue.close(), executor: executorClosed },
+      SHUTDOWN_GRACE_MS / 2,
+    );
+    for (const { label, err } of [...triggersStopped.failed, ...closed.failed]) logger.error({ err: errorMessage(err) }, `${label} failed to stop`);
+    const unfinished = [...triggersStopped.pending, ...closed.pending];
+    if (unfinished.length > 0) {
+      logger.error({ unfinished }, `shutdown did not finish within drain_timeout + ${SHUTDOWN_GRACE_MS} ms: ${unfinished.join(', ')} still closing`);
+    }
+    return unfinished;
   };
   try {
     for (const [kind, configs] of Object.entries(manifest.trigger) as Array<[TriggerKind, unknown[]]>) {
@@ -134,7 +160,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     throw err;
   }
 
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<string[]> | undefined;
   return { manifest, executor, broker, keyValue, triggers, logger, stop: () => (stopping ??= stopAll()) };
 }
 
@@ -156,12 +182,8 @@ export async function runApp(file: string, options: { listen?: string; redis?: s
   };
   process.once('SIGINT', forced);
   process.once('SIGTERM', forced);
-  try {
-    await app.stop();
-  } catch (err) {
-    logger.error({ err: errorMessage(err) }, 'shutdown failed');
-    return 1;
-  }
+  const unfinished = await app.stop();
+  if (unfinished.length > 0) return 1;
   logger.info('stopped');
   return 0;
 }

@@ -37,7 +37,8 @@ export interface Reply {
  * - `timeout`: the guest ran past its component's deadline.
  * - `overloaded`: too many events in flight for the component, for longer than the event
  *   could wait; nothing ran.
- * - `cancelled`: the app stopped before the event could run.
+ * - `cancelled`: the app stopped before the event could run, or stopped it running when its
+ *   drain_timeout ran out. A queue job cancelled this way goes back to its queue unspent.
  * - `internal`: the host failed before or after the guest ran.
  */
 export type FailureKind = 'retry-later' | 'give-up' | 'trap' | 'timeout' | 'overloaded' | 'cancelled' | 'internal';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { GiveUpError, type Broker, type Job, type Message, type Stoppable } from '../src/brokers/broker.js';
+import { GiveUpError, ReturnToQueueError, type Broker, type Job, type Message, type Stoppable } from '../src/brokers/broker.js';
 import { createEmbeddedBroker } from '../src/brokers/embedded.js';
 import { createRedisBroker } from '../src/brokers/redis.js';
 import { collectingLogger, waitFor } from './support/harness.js';
@@ -141,6 +141,23 @@ function testBroker(name: string, overlap: Overlap, create: () => Promise<Broker
       await waitFor(async () => (await broker.jobCounts(queue)).failed === 1, 5_000);
       assert.equal(calls, 1);
       assert.equal((await broker.failedJobs(queue))[0]!.reason, 'malformed order');
+    });
+
+    it('takes a job handed back with ReturnToQueueError again without spending the attempt', async () => {
+      const queue = unique('q');
+      await broker.declareQueue(queue, policy(1));
+      const attempts: number[] = [];
+      track(
+        await broker.consume(queue, consumeOptions(1), async (job) => {
+          attempts.push(job.attempt);
+          if (attempts.length === 1) throw new ReturnToQueueError('the process is stopping');
+          return bytes('done');
+        }),
+      );
+      await broker.enqueue(queue, bytes('{}'));
+      await waitFor(async () => (await broker.jobCounts(queue)).completed === 1, 10_000, 'the job to run again and complete');
+      assert.deepEqual(attempts, [1, 1], 'the same attempt ran twice; its only attempt was not used up');
+      assert.equal((await broker.completedJobs(queue))[0]!.attemptsMade, 1);
     });
 
     it('waits the exponential backoff between attempts', async () => {

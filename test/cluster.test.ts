@@ -4,20 +4,17 @@
  * rides out a Redis restart.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { Broker } from '../src/brokers/broker.js';
 import { createRedisBroker } from '../src/brokers/redis.js';
 import { collectingLogger, startTestApp, waitFor, type TestApp } from './support/harness.js';
 import { startRedis, type TestRedis } from './support/redis-server.js';
+import { completedJobs, startSpindle, type SpindleProcess } from './support/spindle-process.js';
 import { writeWatComponent } from './support/wat-components.js';
-
-const BIN = fileURLToPath(new URL('../../bin/spindle.js', import.meta.url));
 
 const CLUSTER_MANIFEST = `
 spindle_manifest_version = 1
@@ -47,38 +44,10 @@ source = "spin.wasm"
 source = "hello.wasm"
 `;
 
-interface Node {
-  child: ChildProcess;
-  logs: Array<Record<string, unknown>>;
-}
-
-function startNode(manifest: string, redisUrl: string, cacheDir: string): Node {
-  const child = spawn(process.execPath, [BIN, 'up', manifest, '--redis', redisUrl, '--log-level', 'debug'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, SPINDLE_CACHE_DIR: cacheDir },
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  let partial = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) if (line.startsWith('{')) logs.push(JSON.parse(line));
-  });
-  return { child, logs };
-}
-
-/**
- * The ids of the jobs of `queue` that `node` handled successfully, read from the outcome line
- * its app logs for every event (a separate process has no `onEvent` to observe).
- */
-function completedJobs(node: Node, queue: string): string[] {
-  return node.logs.filter((l) => l.source === `/spindle/queue/${queue}` && l.ms !== undefined && l.failure === undefined).map((l) => String(l.subject));
-}
-
 describe('a cluster of three processes on one Redis', () => {
   let redis: TestRedis;
   let dir: string;
-  let nodes: Node[];
+  let nodes: SpindleProcess[];
   let broker: Broker;
 
   before(async () => {
@@ -86,7 +55,7 @@ describe('a cluster of three processes on one Redis', () => {
     dir = await mkdtemp(join(tmpdir(), 'spindle-cluster-'));
     await Promise.all(['echo', 'spin', 'hello'].map((name) => writeWatComponent(dir, name as 'echo')));
     await writeFile(join(dir, 'spindle.toml'), CLUSTER_MANIFEST);
-    nodes = [0, 1, 2].map(() => startNode(join(dir, 'spindle.toml'), redis.url, join(dir, 'cache')));
+    nodes = [0, 1, 2].map(() => startSpindle(join(dir, 'spindle.toml'), ['--redis', redis.url], { SPINDLE_CACHE_DIR: join(dir, 'cache') }));
     await waitFor(() => nodes.every((n) => n.logs.some((l) => l.msg === 'ready')), 30_000, 'three processes ready');
     broker = createRedisBroker({ url: redis.url, logger: collectingLogger([]) });
   });

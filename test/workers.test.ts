@@ -113,7 +113,7 @@ describe('executor on worker threads', () => {
     const executor = await load();
     const running = executor.dispatch('loop', event());
     await Promise.all([executor.close(), executor.close()]);
-    assert.deepEqual(failure(await running), ['internal', 'the executor closed while the event ran']);
+    assert.deepEqual(failure(await running), ['cancelled', 'the app stopped while the event ran']);
     assert.deepEqual(failure(await executor.dispatch('hello', event())), ['cancelled', 'the app is stopping']);
   });
 

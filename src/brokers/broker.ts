@@ -52,13 +52,22 @@ export interface ConsumeOptions {
 
 /**
  * Processes one job. Resolves with the job's return value; throws to fail this attempt (the job
- * is retried with backoff while attempts remain), or throws `GiveUpError` to fail it at once.
+ * is retried with backoff while attempts remain), `GiveUpError` to fail it at once, or
+ * `ReturnToQueueError` to hand it back without spending the attempt.
  */
 export type Processor = (job: Job) => Promise<Uint8Array | undefined>;
 
 /** Thrown by a processor to fail a job without further attempts. */
 export class GiveUpError extends Error {
   override name = 'GiveUpError';
+}
+
+/**
+ * Thrown by a processor whose work was cut short by its own process stopping: the job goes back
+ * to waiting, for this or another process, and the attempt does not count against it.
+ */
+export class ReturnToQueueError extends Error {
+  override name = 'ReturnToQueueError';
 }
 
 export interface JobCounts {

@@ -10,6 +10,7 @@ import cron from 'node-cron';
 import {
   backoffDelay,
   GiveUpError,
+  ReturnToQueueError,
   type Broker,
   type CompletedJob,
   type ConsumeOptions,
@@ -131,6 +132,11 @@ export function createEmbeddedBroker(): Broker {
           q.retain(q.completed, job, q.keepCompleted);
         } catch (err) {
           q.active.delete(job.id);
+          if (err instanceof ReturnToQueueError) {
+            job.attemptsMade--;
+            q.waiting.unshift(job);
+            return;
+          }
           job.reason = err instanceof Error ? err.message : String(err);
           if (err instanceof GiveUpError || job.attemptsMade >= job.attempts) {
             job.failedAt = Date.now();

@@ -3,13 +3,14 @@
  * after every reconnect), queues on BullMQ, cron on BullMQ job schedulers so each tick fires
  * once across every process sharing the Redis. Spindle adds no coordination of its own.
  */
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
+import { Queue, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BrokerError, errorMessage } from '../errors.js';
 import { formatDuration } from '../manifest/units.js';
 import type { Logger } from '../log.js';
 import {
   GiveUpError,
+  ReturnToQueueError,
   type Broker,
   type ConsumeOptions,
   type JobCounts,
@@ -175,7 +176,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     async consume(queue, consume: ConsumeOptions, processor) {
       const worker = new Worker(
         queue,
-        async (job: BullJob) => {
+        async (job: BullJob, token?: string) => {
           try {
             const result = await processor({
               id: job.id!,
@@ -188,6 +189,10 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
             return bytesToJobValue(result);
           } catch (err) {
             if (err instanceof GiveUpError) throw new UnrecoverableError(err.message);
+            if (err instanceof ReturnToQueueError) {
+              await job.moveToWait(token);
+              throw new WaitingError();
+            }
             throw err;
           }
         },

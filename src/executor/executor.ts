@@ -43,7 +43,7 @@ export class Executor {
   readonly #workers: WorkerPool;
   readonly #logger: Logger;
   #closed = false;
-  /** Events that never ran because the executor closed first, by component. */
+  /** Events the executor cancelled by closing, waiting or running, by component. */
   readonly #cancelled = new Map<string, number>();
 
   private constructor(components: Map<string, Running>, workers: WorkerPool, logger: Logger) {
@@ -125,8 +125,8 @@ export class Executor {
   }
 
   /**
-   * Terminates the worker threads. Events still waiting, and any dispatched later, fail as
-   * `cancelled`; one line counts them. Idempotent.
+   * Terminates the worker threads. Events waiting or running, and any dispatched later, fail
+   * as `cancelled`; one line counts them. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#closed) return this.#workers.close();
@@ -136,7 +136,7 @@ export class Executor {
     // Settled outcomes reach their dispatchers a turn later; count once they have.
     await new Promise((resolve) => setImmediate(resolve));
     if (this.#cancelled.size > 0) {
-      this.#logger.warn({ cancelled: Object.fromEntries(this.#cancelled) }, 'stopped with events that never ran');
+      this.#logger.warn({ cancelled: Object.fromEntries(this.#cancelled) }, 'stopped: events cancelled while waiting, or still running at drain_timeout');
     }
   }
 }

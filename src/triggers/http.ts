@@ -203,6 +203,8 @@ function create(configs: HttpTriggerConfig[], context: TriggerContext): HttpTrig
     const outcome = await dispatch(component, event);
     // Answered 503 already: the drain ran out while this event ran.
     if (res.headersSent) return;
+    // The server is closing: no further request may follow on this connection.
+    if (draining) res.shouldKeepAlive = false;
     if (outcome.ok) {
       const problem = writeReply(res, event.id, outcome.reply);
       if (problem === undefined) return;

@@ -5,7 +5,7 @@
  * Failed jobs are kept (`keep_failed`) for `spindle jobs` to show. On Redis, BullMQ runs each
  * job once across processes and hands the job of a process that died to another.
  */
-import { GiveUpError, type Job, type Stoppable } from '../brokers/broker.js';
+import { GiveUpError, ReturnToQueueError, type Job, type Stoppable } from '../brokers/broker.js';
 import type { SpindleEvent } from '../event.js';
 import type { QueueTriggerConfig } from '../manifest/schema.js';
 import type { Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
@@ -53,6 +53,7 @@ function create(configs: QueueTriggerConfig[], context: TriggerContext): Trigger
             if (outcome.ok) return outcome.reply.body;
             const { kind, message } = outcome.failure;
             if (kind === 'give-up') throw new GiveUpError(message);
+            if (kind === 'cancelled') throw new ReturnToQueueError(message);
             throw new Error(`${kind}: ${message}`);
           },
         );

@@ -8,3 +8,33 @@ export async function drain(inFlight: Set<Promise<unknown>>, ms: number): Promis
   clearTimeout(timer);
   return result;
 }
+
+/** What `settleWithin` saw: labels still pending at the deadline, and labels that rejected. */
+export interface Settled {
+  pending: string[];
+  failed: Array<{ label: string; err: unknown }>;
+}
+
+/**
+ * Waits for every labelled task to settle, or `ms` to pass. Tasks still running at the
+ * deadline are left to run; their labels say what did not finish.
+ */
+export async function settleWithin(tasks: Record<string, Promise<unknown>>, ms: number): Promise<Settled> {
+  const pending = new Set(Object.keys(tasks));
+  const failed: Settled['failed'] = [];
+  const all = Promise.all(
+    Object.entries(tasks).map(([label, task]) =>
+      task.then(
+        () => pending.delete(label),
+        (err: unknown) => {
+          pending.delete(label);
+          failed.push({ label, err });
+        },
+      ),
+    ),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([all, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+  return { pending: [...pending], failed };
+}

@@ -105,13 +105,13 @@ export class WorkerPool {
     });
   }
 
-  /** Terminates every worker; events waiting or running settle as `internal` failures. Idempotent. */
+  /** Terminates every worker; events waiting or running settle as `cancelled`. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       for (const job of this.#waiting.drain()) job.settle(failed(job, 'cancelled', 'the app stopped before the event ran'));
       for (const slot of this.#slots) {
         clearTimeout(slot.deadline);
-        for (const job of slot.jobs.splice(0)) job.settle(failed(job, 'internal', 'the executor closed while the event ran'));
+        for (const job of slot.jobs.splice(0)) job.settle(failed(job, 'cancelled', 'the app stopped while the event ran'));
       }
       for (const slot of this.#slots) slot.hostCalls.close();
       await Promise.all(this.#slots.map((slot) => slot.thread.terminate()));
