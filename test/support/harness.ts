@@ -72,14 +72,20 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
   await writeFile(file, options.manifest);
   const logs: Array<Record<string, unknown>> = [];
   const events: ObservedEvent[] = [];
-  const loaded = await parseManifest(options.manifest, file);
-  const app = await startApp(loaded, {
-    listen: '127.0.0.1:0',
-    workers: options.workers,
-    logger: collectingLogger(logs),
-    onEvent: (component, event, outcome) => events.push({ component, event, outcome }),
-    ...(options.redis ? { redis: options.redis } : {}),
-  });
+  let app: App;
+  try {
+    const loaded = await parseManifest(options.manifest, file);
+    app = await startApp(loaded, {
+      listen: '127.0.0.1:0',
+      workers: options.workers,
+      logger: collectingLogger(logs),
+      onEvent: (component, event, outcome) => events.push({ component, event, outcome }),
+      ...(options.redis ? { redis: options.redis } : {}),
+    });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     app,
     dir,

@@ -1,7 +1,9 @@
 /**
  * A private `redis-server` for tests: started on a free port with its own directory, so tests
- * never share state with anything else on the machine. It persists with an append-only file,
- * so a restart (to test reconnection) keeps queued jobs, as a production Redis would.
+ * never share state with anything else on the machine. By default it persists with an
+ * append-only file synced on every write, so a restart (to test reconnection) and even a crash
+ * keep every acknowledged write, as a production Redis would; without persistence a crash
+ * brings it back empty.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -15,6 +17,11 @@ export interface TestRedis {
   port: number;
   /** Stops the server and starts it again on the same port and data. */
   restart(downMs?: number): Promise<void>;
+  /**
+   * Kills the server with SIGKILL, as a crash or a power cut would, and starts it again on the
+   * same port: with persistence it comes back with every acknowledged write, without it empty.
+   */
+  crash(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -39,14 +46,20 @@ async function ping(port: number): Promise<boolean> {
   });
 }
 
+export interface StartRedisOptions {
+  /** Append-only file synced on every write (the default), or no persistence at all. */
+  persistence?: boolean;
+}
+
 /** Starts a private server; `args` are extra redis-server options, e.g. `['--hz', '100']`. */
-export async function startRedis(args: string[] = []): Promise<TestRedis> {
+export async function startRedis(args: string[] = [], options: StartRedisOptions = {}): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'spindle-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
+  const persistence = options.persistence === false ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always'];
 
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', ...args], {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, ...args], {
       stdio: 'ignore',
     });
     const deadline = Date.now() + 10_000;
@@ -56,25 +69,28 @@ export async function startRedis(args: string[] = []): Promise<TestRedis> {
       await new Promise((r) => setTimeout(r, 25));
     }
   };
-  const halt = async () => {
+  const halt = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
-    child.kill('SIGTERM');
+    child.kill(signal);
     // A server that cannot finish its shutdown (its append-only file, say) must not hang a test.
     const timer = setTimeout(() => child?.kill('SIGKILL'), 5_000);
     await exited;
     clearTimeout(timer);
   };
 
+  const bounce = async (signal: 'SIGTERM' | 'SIGKILL', downMs: number) => {
+    await halt(signal);
+    await new Promise((r) => setTimeout(r, downMs));
+    await start();
+  };
+
   await start();
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    async restart(downMs = 500) {
-      await halt();
-      await new Promise((r) => setTimeout(r, downMs));
-      await start();
-    },
+    restart: (downMs = 500) => bounce('SIGTERM', downMs),
+    crash: (downMs = 500) => bounce('SIGKILL', downMs),
     async stop() {
       await halt();
       await rm(dir, { recursive: true, force: true });
