@@ -8,6 +8,7 @@
 export interface ErrorContext {
   component?: string;
   trigger?: string;
+  queue?: string;
 }
 
 export class SpindleError extends Error {

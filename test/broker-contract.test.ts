@@ -15,6 +15,7 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) => new TextDecoder().decode(b);
 const unique = (what: string) => `${what}-${randomUUID().slice(0, 8)}`;
 const policy = (attempts: number, type: 'fixed' | 'exponential' = 'fixed', delay = 20) => ({ attempts, backoff: { type, delay } });
+const APP = 'contract';
 const consumeOptions = (attempts: number, concurrency = 1) => ({ concurrency, policy: policy(attempts), keepCompleted: 100, keepFailed: 100 });
 
 /** What a driver does with a tick that comes while the previous one still runs. */
@@ -106,7 +107,7 @@ function testBroker(name: string, overlap: Overlap, create: () => Promise<Broker
     it('retries a failing job with the declared attempts and then completes it', async () => {
       const queue = unique('q');
       const attempts: number[] = [];
-      await broker.declareQueue(queue, policy(3));
+      await broker.declareQueue(queue, policy(3), APP);
       track(
         await broker.consume(queue, consumeOptions(3), async (job) => {
           attempts.push(job.attempt);
@@ -121,7 +122,7 @@ function testBroker(name: string, overlap: Overlap, create: () => Promise<Broker
 
     it('fails a job for good after its attempts, keeping it with the last reason', async () => {
       const queue = unique('q');
-      await broker.declareQueue(queue, policy(2));
+      await broker.declareQueue(queue, policy(2), APP);
       track(await broker.consume(queue, consumeOptions(2), async (job) => { throw new Error(`broken on attempt ${job.attempt}`); }));
       const id = await broker.enqueue(queue, bytes('{"x":1}'));
       await waitFor(async () => (await broker.jobCounts(queue)).failed === 1, 10_000, 'the job to fail');
@@ -134,7 +135,7 @@ function testBroker(name: string, overlap: Overlap, create: () => Promise<Broker
 
     it('fails a job at once on GiveUpError, whatever attempts remain', async () => {
       const queue = unique('q');
-      await broker.declareQueue(queue, policy(5));
+      await broker.declareQueue(queue, policy(5), APP);
       let calls = 0;
       track(await broker.consume(queue, consumeOptions(5), async () => { calls++; throw new GiveUpError('malformed order'); }));
       await broker.enqueue(queue, bytes('{}'));
@@ -145,7 +146,7 @@ function testBroker(name: string, overlap: Overlap, create: () => Promise<Broker
 
     it('takes a job handed back with ReturnToQueueError again without spending the attempt', async () => {
       const queue = unique('q');
-      await broker.declareQueue(queue, policy(1));
+      await broker.declareQueue(queue, policy(1), APP);
       const attempts: number[] = [];
       track(
         await broker.consume(queue, consumeOptions(1), async (job) => {
@@ -163,7 +164,7 @@ function testBroker(name: string, overlap: Overlap, create: () => Promise<Broker
     it('waits the exponential backoff between attempts', async () => {
       const queue = unique('q');
       const p = policy(3, 'exponential', 150);
-      await broker.declareQueue(queue, p);
+      await broker.declareQueue(queue, p, APP);
       const times: number[] = [];
       track(await broker.consume(queue, { ...consumeOptions(3), policy: p }, async () => { times.push(Date.now()); throw new Error('again'); }));
       await broker.enqueue(queue, bytes('{}'));

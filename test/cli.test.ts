@@ -41,7 +41,7 @@ describe('spindle publish, enqueue and jobs', () => {
   });
 
   it('enqueues a job with the retry policy its queue declared, and shows counts and failed jobs', async () => {
-    await broker.declareQueue('orders', { attempts: 2, backoff: { type: 'fixed', delay: 10 } });
+    await broker.declareQueue('orders', { attempts: 2, backoff: { type: 'fixed', delay: 10 } }, 'shop');
     const { stdout } = await spindle('enqueue', 'orders', '{"id":7}', '--job-id', 'order-7', '--redis', redis.url);
     assert.equal(stdout.trim(), 'enqueued job order-7 on "orders"');
     assert.match((await spindle('jobs', 'orders', '--redis', redis.url)).stdout, /^queue "orders": 1 waiting, 0 active, 0 delayed, 0 completed, 0 failed$/m);

@@ -116,8 +116,12 @@ export interface Broker {
   waitUntilReady(timeoutMs: number): Promise<void>;
   publish(channel: string, data: Uint8Array): Promise<void>;
   subscribe(target: SubscriptionTarget, handler: (message: Message) => Promise<void>): Promise<Stoppable>;
-  /** Records the retry policy of `queue`, applied to every job enqueued through Spindle. */
-  declareQueue(queue: string, policy: RetryPolicy): Promise<void>;
+  /**
+   * Records the retry policy `app` declares for `queue`, applied to every job enqueued through
+   * Spindle. Queues are shared by name: rejects with a `BrokerError` naming both policies when
+   * another app declared a different one (see `queue-policy.ts`).
+   */
+  declareQueue(queue: string, policy: RetryPolicy, app: string): Promise<void>;
   /** Adds a job and returns its id. */
   enqueue(queue: string, data: Uint8Array, options?: EnqueueOptions): Promise<string>;
   consume(queue: string, options: ConsumeOptions, processor: Processor): Promise<Stoppable>;

@@ -98,6 +98,7 @@ export function createEmbeddedBroker(): Broker {
       return { stop: async () => void patterns.delete(entry) };
     },
 
+    // One app per process: no other app can declare the same queue here.
     async declareQueue(name, policy) {
       queue(name).policy = policy;
     },

@@ -1,7 +1,8 @@
 /**
  * The Redis driver: pub/sub over ioredis (one subscriber connection, binary-safe, resubscribing
  * after every reconnect), queues on BullMQ, cron on BullMQ job schedulers so each tick fires
- * once across every process sharing the Redis. Spindle adds no coordination of its own.
+ * once across every process sharing the Redis. Spindle adds no coordination of its own beyond
+ * the queues' retry policies (`queue-policy.ts`).
  */
 import { Queue, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -22,6 +23,7 @@ import {
 import { redisOptionsFromUrl } from '../redis/url.js';
 import { drain } from '../util/drain.js';
 import { bytesToJobValue, jobValueToBytes } from './job-data.js';
+import { describePolicy, judgeDeclaration, parsePolicyRecord } from './queue-policy.js';
 
 export interface RedisBrokerOptions {
   url: string;
@@ -34,6 +36,9 @@ type Handler = (message: Message) => Promise<void>;
 
 /** How long a queue's retry policy read from Redis is trusted before reading it again. */
 const POLICY_TTL_MS = 5_000;
+
+/** Replaces a key's value only if it still holds what was read. */
+const REPLACE_IF_UNCHANGED = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`;
 
 export function createRedisBroker(options: RedisBrokerOptions): Broker {
   const prefix = options.prefix ?? 'spindle';
@@ -93,13 +98,38 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     return (subscriber = client);
   };
 
+  const policyKey = (queue: string) => `${prefix}:policy:${queue}`;
+
   async function readPolicy(queue: string): Promise<RetryPolicy | undefined> {
     const cached = policies.get(queue);
     if (cached && Date.now() - cached.readAt < POLICY_TTL_MS) return cached.policy;
-    const raw = await command().get(`${prefix}:policy:${queue}`);
-    const policy = raw ? (JSON.parse(raw) as RetryPolicy) : undefined;
+    const raw = await command().get(policyKey(queue));
+    const policy = raw === null ? undefined : parsePolicyRecord(raw);
     policies.set(queue, { policy, readAt: Date.now() });
     return policy;
+  }
+
+  /** Sets `key` to `value` if it still holds `expected` (null: nothing); false if another process wrote it first. */
+  async function compareAndSet(key: string, expected: string | null, value: string): Promise<boolean> {
+    if (expected === null) return (await command().set(key, value, 'NX')) === 'OK';
+    return (await command().eval(REPLACE_IF_UNCHANGED, 1, key, expected, value)) === 1;
+  }
+
+  /** Records `app`'s policy for `queue` as `judgeDeclaration` rules; a refusal is thrown. */
+  async function declarePolicy(queue: string, policy: RetryPolicy, app: string): Promise<void> {
+    const key = policyKey(queue);
+    for (;;) {
+      const raw = await command().get(key);
+      const verdict = judgeDeclaration({ queue, key, app, policy }, raw);
+      if (verdict.kind === 'keep') return;
+      if (verdict.kind === 'refuse') throw verdict.error;
+      if (!(await compareAndSet(key, raw, verdict.record))) continue;
+      policies.set(queue, { policy, readAt: Date.now() });
+      if (verdict.kind === 'replace') {
+        log.info({ queue, app, policy: describePolicy(policy), previous: describePolicy(verdict.previous) }, `queue "${queue}": app "${app}" changed its retry policy`);
+      }
+      return;
+    }
   }
 
   async function stopWorker(worker: Worker, drainMs: number): Promise<void> {
@@ -157,9 +187,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       };
     },
 
-    async declareQueue(queue, policy) {
-      await command().set(`${prefix}:policy:${queue}`, JSON.stringify(policy));
-      policies.set(queue, { policy, readAt: Date.now() });
+    async declareQueue(queue, policy, app) {
+      await declarePolicy(queue, policy, app);
     },
 
     async enqueue(queue, data, enqueueOptions = {}) {

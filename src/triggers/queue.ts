@@ -5,7 +5,9 @@
  * Failed jobs are kept (`keep_failed`) for `spindle jobs` to show. On Redis, BullMQ runs each
  * job once across processes and hands the job of a process that died to another.
  */
-import { GiveUpError, ReturnToQueueError, type Job, type Stoppable } from '../brokers/broker.js';
+import { GiveUpError, ReturnToQueueError, type Job, type RetryPolicy, type Stoppable } from '../brokers/broker.js';
+import { describePolicy, samePolicy } from '../brokers/queue-policy.js';
+import type { ManifestProblem } from '../errors.js';
 import type { SpindleEvent } from '../event.js';
 import type { QueueTriggerConfig } from '../manifest/schema.js';
 import type { Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
@@ -29,6 +31,26 @@ function toEvent(job: Job): SpindleEvent {
   };
 }
 
+const policyOf = (config: QueueTriggerConfig): RetryPolicy => ({ attempts: config.attempts, backoff: config.backoff });
+
+/** A queue has one retry policy, so two entries consuming it must agree on it. */
+function check(configs: QueueTriggerConfig[]): ManifestProblem[] {
+  const first = new Map<string, number>();
+  return configs.flatMap((config, i) => {
+    const j = first.get(config.queue);
+    if (j === undefined) {
+      first.set(config.queue, i);
+      return [];
+    }
+    const other = policyOf(configs[j]!);
+    if (samePolicy(policyOf(config), other)) return [];
+    return [{
+      path: `trigger.queue[${i}]`,
+      message: `queue "${config.queue}" declares ${describePolicy(policyOf(config))}, but trigger.queue[${j}] declares ${describePolicy(other)} for it; a queue has one retry policy`,
+    }];
+  });
+}
+
 function create(configs: QueueTriggerConfig[], context: TriggerContext): Trigger {
   const logger = context.logger.child({ trigger: KIND });
   const consumers: Stoppable[] = [];
@@ -39,8 +61,8 @@ function create(configs: QueueTriggerConfig[], context: TriggerContext): Trigger
 
     async start(dispatch) {
       for (const config of configs) {
-        const policy = { attempts: config.attempts, backoff: config.backoff };
-        await context.broker.declareQueue(config.queue, policy);
+        const policy = policyOf(config);
+        await context.broker.declareQueue(config.queue, policy, context.manifest.application.name);
         const consumer = await context.broker.consume(
           config.queue,
           { concurrency: config.concurrency, policy, keepCompleted: config.keep_completed, keepFailed: config.keep_failed, lockMs: config.lock_duration },
@@ -69,4 +91,4 @@ function create(configs: QueueTriggerConfig[], context: TriggerContext): Trigger
   };
 }
 
-export default { check: () => [], create } satisfies TriggerAdapter<'queue'>;
+export default { check, create } satisfies TriggerAdapter<'queue'>;
