@@ -3,6 +3,11 @@
  * after every reconnect), queues on BullMQ, cron on BullMQ job schedulers so each tick fires
  * once across every process sharing the Redis. Spindle adds no coordination of its own beyond
  * the queues' retry policies (`queue-policy.ts`).
+ *
+ * What a process declared (retry policies, job schedulers) is declared again whenever the
+ * commands connection comes back, and checked now and then besides, because a Redis that
+ * restarts without persistence (or is flushed) forgets it: cron would stop for good and new
+ * jobs would lose their retry policy.
  */
 import { Queue, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -30,12 +35,15 @@ export interface RedisBrokerOptions {
   logger: Logger;
   /** Key prefix for everything Spindle stores; default `spindle`. */
   prefix?: string;
+  /** How often to check that Redis still holds what this process declared; default 30 s. */
+  declarationCheckMs?: number;
 }
 
 type Handler = (message: Message) => Promise<void>;
 
 /** How long a queue's retry policy read from Redis is trusted before reading it again. */
 const POLICY_TTL_MS = 5_000;
+const DECLARATION_CHECK_MS = 30_000;
 
 /** Replaces a key's value only if it still holds what was read. */
 const REPLACE_IF_UNCHANGED = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`;
@@ -45,12 +53,14 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   const log = options.logger.child({ broker: 'redis' });
   const base = redisOptionsFromUrl(options.url);
   const address = `${base.host}:${base.port}`;
-  const connect = (role: string) => {
+  /** `onReady` runs on every ready connection; `reconnected` is false the first time. */
+  const connect = (role: string, onReady?: (reconnected: boolean) => void) => {
     const client = new Redis(base);
     let wasReady = false;
     let lastError = '';
     client.on('ready', () => {
       if (wasReady) log.info({ role, redis: address }, 'reconnected to Redis');
+      onReady?.(wasReady);
       wasReady = true;
     });
     client.on('error', (err: Error) => void (lastError = err.message));
@@ -64,12 +74,19 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   };
 
   let commands: Redis | undefined;
-  const command = () => (commands ??= connect('commands'));
+  const command = () => (commands ??= connect('commands', (reconnected) => {
+    if (reconnected) void redeclare();
+  }));
   let subscriber: Redis | undefined;
   const channelHandlers = new Map<string, Set<Handler>>();
   const patternHandlers = new Map<string, Set<Handler>>();
   const queues = new Map<string, Queue>();
   const policies = new Map<string, { policy: RetryPolicy | undefined; readAt: number }>();
+  /** What this process declared, to declare again when Redis has forgotten it. */
+  const declaredPolicies = new Map<string, { policy: RetryPolicy; app: string }>();
+  const declaredSchedules = new Map<string, { queue: string; upsert: () => Promise<unknown> }>();
+  let declarationCheck: NodeJS.Timeout | undefined;
+  let closed = false;
   // BullMQ's blocking connections must retry forever instead of failing commands; given
   // options rather than a client, BullMQ owns and closes the connections it makes.
   const workerConnection = { ...base, maxRetriesPerRequest: null } as ConnectionOptions;
@@ -100,11 +117,12 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
   const policyKey = (queue: string) => `${prefix}:policy:${queue}`;
 
+  /** A queue's policy as Redis holds it, else as this process declared it (Redis may have lost it a moment ago). */
   async function readPolicy(queue: string): Promise<RetryPolicy | undefined> {
     const cached = policies.get(queue);
     if (cached && Date.now() - cached.readAt < POLICY_TTL_MS) return cached.policy;
     const raw = await command().get(policyKey(queue));
-    const policy = raw === null ? undefined : parsePolicyRecord(raw);
+    const policy = (raw === null ? undefined : parsePolicyRecord(raw)) ?? declaredPolicies.get(queue)?.policy;
     policies.set(queue, { policy, readAt: Date.now() });
     return policy;
   }
@@ -115,22 +133,69 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     return (await command().eval(REPLACE_IF_UNCHANGED, 1, key, expected, value)) === 1;
   }
 
-  /** Records `app`'s policy for `queue` as `judgeDeclaration` rules; a refusal is thrown. */
-  async function declarePolicy(queue: string, policy: RetryPolicy, app: string): Promise<void> {
+  /**
+   * Records `app`'s policy for `queue` as `judgeDeclaration` rules. At start-up a refusal is
+   * thrown; when declaring again after Redis came back (`again`), a policy in Redis is never
+   * replaced and a conflict is logged, since the process is running and cannot refuse to start.
+   */
+  async function declarePolicy(queue: string, policy: RetryPolicy, app: string, again: boolean): Promise<void> {
     const key = policyKey(queue);
     for (;;) {
       const raw = await command().get(key);
       const verdict = judgeDeclaration({ queue, key, app, policy }, raw);
+      const fields = { queue, app, policy: describePolicy(policy) };
       if (verdict.kind === 'keep') return;
-      if (verdict.kind === 'refuse') throw verdict.error;
+      if (verdict.kind === 'refuse') {
+        if (!again) throw verdict.error;
+        log.error(fields, verdict.error.message);
+        return;
+      }
+      if (verdict.kind === 'replace' && again) {
+        log.info({ ...fields, inRedis: describePolicy(verdict.previous) }, 'queue retry policy in Redis differs from this process\'s, declared by another process of this app; keeping it');
+        return;
+      }
       if (!(await compareAndSet(key, raw, verdict.record))) continue;
       policies.set(queue, { policy, readAt: Date.now() });
-      if (verdict.kind === 'replace') {
-        log.info({ queue, app, policy: describePolicy(policy), previous: describePolicy(verdict.previous) }, `queue "${queue}": app "${app}" changed its retry policy`);
-      }
+      if (verdict.kind === 'replace') log.info({ ...fields, previous: describePolicy(verdict.previous) }, `queue "${queue}": app "${app}" changed its retry policy`);
+      else if (again && raw === null) log.info(fields, 'queue retry policy was missing from Redis (restarted empty?); declared it again');
       return;
     }
   }
+
+  let redeclaring = false;
+  let redeclareAgain = false;
+  /** Declares again whatever Redis no longer holds. Runs once at a time; a call meanwhile runs it once more after. */
+  async function redeclare(): Promise<void> {
+    if (redeclaring) {
+      redeclareAgain = true;
+      return;
+    }
+    redeclaring = true;
+    try {
+      do {
+        redeclareAgain = false;
+        try {
+          for (const [queue, d] of declaredPolicies) if (!closed) await declarePolicy(queue, d.policy, d.app, true);
+          for (const [id, s] of declaredSchedules) {
+            if (closed || (await queueFor(s.queue).getJobScheduler(id))) continue;
+            await s.upsert();
+            log.info({ schedule: id, redis: address }, 'schedule was missing from Redis (restarted empty?); declared it again');
+          }
+        } catch (err) {
+          if (!closed) log.warn({ redis: address, err: errorMessage(err) }, 'could not declare queue policies and schedules again; retrying on the next check');
+        }
+      } while (redeclareAgain && !closed);
+    } finally {
+      redeclaring = false;
+    }
+  }
+
+  const checkDeclarations = () => {
+    declarationCheck ??= setInterval(() => {
+      if (commands?.status === 'ready') void redeclare();
+    }, options.declarationCheckMs ?? DECLARATION_CHECK_MS);
+    declarationCheck.unref();
+  };
 
   async function stopWorker(worker: Worker, drainMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
@@ -188,7 +253,9 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     },
 
     async declareQueue(queue, policy, app) {
-      await declarePolicy(queue, policy, app);
+      await declarePolicy(queue, policy, app, false);
+      declaredPolicies.set(queue, { policy, app });
+      checkDeclarations();
     },
 
     async enqueue(queue, data, enqueueOptions = {}) {
@@ -256,11 +323,15 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
     async schedule(schedule, onTick) {
       const queue = `cron-${schedule.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-      await queueFor(queue).upsertJobScheduler(
-        schedule.id,
-        { pattern: schedule.cron, ...(schedule.timezone ? { tz: schedule.timezone } : {}) },
-        { name: 'tick', opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } } },
-      );
+      const upsert = () =>
+        queueFor(queue).upsertJobScheduler(
+          schedule.id,
+          { pattern: schedule.cron, ...(schedule.timezone ? { tz: schedule.timezone } : {}) },
+          { name: 'tick', opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } } },
+        );
+      await upsert();
+      declaredSchedules.set(schedule.id, { queue, upsert });
+      checkDeclarations();
       const inFlight = new Set<Promise<void>>();
       const worker = new Worker(
         queue,
@@ -280,6 +351,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       return {
         stop: (drainMs = 10_000) =>
           (stopping ??= (async () => {
+            declaredSchedules.delete(schedule.id);
             await drain(inFlight, drainMs);
             await stopWorker(worker, 0);
           })()),
@@ -287,6 +359,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     },
 
     async close() {
+      closed = true;
+      clearInterval(declarationCheck);
       const results = await Promise.allSettled([
         ...[...queues.values()].map((q) => q.close()),
         closeClient(subscriber),

@@ -1,0 +1,119 @@
+/**
+ * Redis misbehaving under a running redis-mode app: killed and back empty, or flushed. Each
+ * test has a private redis-server, so a crash harms nothing else.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Broker } from '../../src/brokers/broker.js';
+import { createRedisBroker } from '../../src/brokers/redis.js';
+import { collectingLogger, result, startTestApp, waitFor, type TestApp, type TestAppOptions } from '../support/harness.js';
+import { startRedis, type StartRedisOptions, type TestRedis } from '../support/redis-server.js';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const attr = (attributes: Array<[string, string]>, name: string) => attributes.find(([n]) => n === name)?.[1];
+
+/**
+ * A private Redis (started with `args`) and an app in redis mode on it, for the enclosing
+ * suite: started before its tests, stopped after, with a fresh producer as `spindle enqueue` is.
+ */
+function appOnRedis(app: Omit<TestAppOptions, 'redis'>, args: string[] = [], options: StartRedisOptions = {}) {
+  const suite = {} as { redis: TestRedis; t: TestApp; producer: Broker };
+  before(async () => {
+    suite.redis = await startRedis(args, options);
+    suite.t = await startTestApp({ ...app, redis: suite.redis.url });
+    suite.producer = createRedisBroker({ url: suite.redis.url, logger: collectingLogger([]) });
+  });
+  after(
+    async () => {
+      await suite.producer.close();
+      await suite.t.stop();
+      await suite.redis.stop();
+    },
+    { timeout: 30_000 },
+  );
+  return suite;
+}
+
+describe('Redis restarting empty under a running app', () => {
+  const suite = appOnRedis(
+    {
+      manifest: `
+spindle_manifest_version = 1
+[application]
+name = "forgetful"
+[runtime]
+drain_timeout = "1s"
+[[trigger.cron]]
+schedule = "* * * * * *"
+component = "ticker"
+[[trigger.queue]]
+queue = "flaky"
+component = "failing"
+attempts = 3
+backoff = { type = "fixed", delay = "50ms" }
+[component.ticker]
+source = "hello.wasm"
+[component.failing]
+source = "retry.wasm"
+`,
+      wat: ['hello', 'retry'],
+    },
+    [],
+    { persistence: false },
+  );
+
+  it('fires cron again and gives new jobs their declared retry policy', async () => {
+    const { redis, t, producer } = suite;
+    const ticks = () => t.events.filter((e) => e.component === 'ticker' && result(e) === 'ok');
+    await waitFor(() => ticks().length >= 1, 5_000, 'a tick before the crash');
+    await redis.crash(300);
+    const restarted = Date.now();
+
+    await waitFor(() => ticks().some((e) => Date.parse(e.event.time!) > restarted), 10_000, 'a tick scheduled after Redis came back empty');
+
+    // The producer declared nothing: it finds the policy in Redis or not at all.
+    const raw = new Redis(redis.url);
+    await waitFor(async () => (await raw.exists('spindle:policy:flaky')) === 1, 5_000, 'the queue policy back in Redis');
+    await raw.quit();
+    const id = await producer.enqueue('flaky', bytes('{}'));
+    await waitFor(async () => (await producer.jobCounts('flaky')).failed === 1, 10_000, 'the job to fail after its attempts');
+    const tries = t.events.filter((e) => e.component === 'failing' && e.event.subject === id);
+    assert.deepEqual(tries.map((e) => attr(e.event.attributes, 'queue.attempt')), ['1', '2', '3']);
+    assert.ok(tries.every((e) => attr(e.event.attributes, 'queue.attempts') === '3'));
+    const queue = new Queue('flaky', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'spindle' });
+    const job = await queue.getJob(id);
+    await queue.close();
+    assert.deepEqual(job?.opts.backoff, { type: 'fixed', delay: 50 });
+  });
+});
+
+describe('Redis flushed under a running broker', () => {
+  let redis: TestRedis;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => redis.stop());
+
+  it('declares its queue policies and schedules again on its periodic check', async () => {
+    const broker = createRedisBroker({ url: redis.url, logger: collectingLogger([]), declarationCheckMs: 200 });
+    const raw = new Redis(redis.url);
+    const ticks: Date[] = [];
+    try {
+      await broker.declareQueue('orders', { attempts: 4, backoff: { type: 'fixed', delay: 10 } }, 'shop');
+      const schedule = await broker.schedule({ id: 'shop.reporter.0', cron: '* * * * * *' }, async ({ scheduledAt }) => void ticks.push(scheduledAt));
+      await waitFor(() => ticks.length >= 1, 5_000, 'a tick before the flush');
+      // FLUSHALL keeps the connections open: only the periodic check can notice.
+      await raw.flushall();
+      const flushed = Date.now();
+      await waitFor(() => ticks.some((t) => t.getTime() > flushed), 5_000, 'a tick after the flush');
+      const record = await waitFor(() => raw.get('spindle:policy:orders'), 5_000, 'the policy back in Redis');
+      assert.deepEqual(JSON.parse(record), { attempts: 4, backoff: { type: 'fixed', delay: 10 }, apps: ['shop'] });
+      await schedule.stop(1_000);
+    } finally {
+      await raw.quit();
+      await broker.close();
+    }
+  });
+});
