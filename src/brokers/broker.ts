@@ -135,7 +135,12 @@ export interface Broker {
    * single next job and runs, late, when the previous one ends.
    */
   schedule(options: ScheduleOptions, onTick: (tick: Tick) => Promise<void>): Promise<Stoppable>;
-  /** Closes connections. Stop subscriptions, consumers and schedules first. Idempotent. */
+  /**
+   * How many times the broker dropped this process's pub/sub subscriber (on Redis: closed it for
+   * falling behind, past `client-output-buffer-limit pubsub`); each time, messages were lost.
+   */
+  subscriberDrops(): number;
+    /** Closes connections. Stop subscriptions, consumers and schedules first. Idempotent. */
   close(): Promise<void>;
 }
 

@@ -221,6 +221,9 @@ export function createEmbeddedBroker(): Broker {
       };
     },
 
+    // Delivery in process never drops a subscriber; the pub/sub trigger bounds what waits.
+    subscriberDrops: () => 0,
+
     async close() {
       for (const q of queues.values()) for (const { timer } of q.delayed.values()) clearTimeout(timer);
     },

@@ -87,6 +87,9 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   const declaredSchedules = new Map<string, { queue: string; upsert: () => Promise<unknown> }>();
   let declarationCheck: NodeJS.Timeout | undefined;
   let closed = false;
+  /** The server the subscriber was last connected to, to tell a dropped subscriber from a restart. */
+  let subscriberRunId: string | undefined;
+  let subscriberDrops = 0;
   // BullMQ's blocking connections must retry forever instead of failing commands; given
   // options rather than a client, BullMQ owns and closes the connections it makes.
   const workerConnection = { ...base, maxRetriesPerRequest: null } as ConnectionOptions;
@@ -101,9 +104,29 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     return q;
   };
 
+  const serverRunId = async () => /^run_id:(\w+)/m.exec(await command().info('server'))?.[1];
+
+  /**
+   * Redis closes a subscriber whose output buffer passes `client-output-buffer-limit pubsub`
+   * (it fell behind) and says nothing; the messages in that buffer, and those published until
+   * the subscriber is back, are gone. A reconnect to the same server (same run id) is that, or
+   * a CLIENT KILL; a new run id is a restart, which the reconnect log already reports.
+   */
+  const checkSubscriberDrop = async (reconnected: boolean) => {
+    const runId = await serverRunId().catch(() => undefined);
+    if (reconnected && runId !== undefined && runId === subscriberRunId) {
+      subscriberDrops++;
+      log.warn(
+        { role: 'subscriber', redis: address, channels: [...channelHandlers.keys()], patterns: [...patternHandlers.keys()], disconnects: subscriberDrops },
+        'Redis dropped the pub/sub connection while staying up (the subscriber fell behind its client-output-buffer-limit pubsub, or was killed): messages published meanwhile are lost; resubscribed',
+      );
+    }
+    subscriberRunId = runId;
+  };
+
   const subscriberClient = () => {
     if (subscriber) return subscriber;
-    const client = connect('subscriber');
+    const client = connect('subscriber', (reconnected) => void checkSubscriberDrop(reconnected));
     client.on('messageBuffer', (channel: Buffer, data: Buffer) => {
       const name = channel.toString();
       for (const h of channelHandlers.get(name) ?? []) void h({ channel: name, data: new Uint8Array(data) }).catch(() => {});
@@ -357,6 +380,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
           })()),
       } satisfies Stoppable;
     },
+
+    subscriberDrops: () => subscriberDrops,
 
     async close() {
       closed = true;

@@ -1,6 +1,7 @@
 /**
- * Redis misbehaving under a running redis-mode app: killed and back empty, or flushed. Each
- * test has a private redis-server, so a crash harms nothing else.
+ * Redis misbehaving under a running redis-mode app: killed and back empty, flushed, and
+ * dropping a subscriber that falls behind. Each test has a private redis-server, so a crash
+ * harms nothing else.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -115,5 +116,58 @@ describe('Redis flushed under a running broker', () => {
       await raw.quit();
       await broker.close();
     }
+  });
+});
+
+describe('a pub/sub subscriber that falls behind', () => {
+  const suite = appOnRedis(
+    {
+      manifest: `
+spindle_manifest_version = 1
+[application]
+name = "slow-listener"
+[runtime]
+drain_timeout = "1s"
+[[trigger.redis]]
+channel = "flood"
+component = "slow"
+[[trigger.redis]]
+pattern = "flood.*"
+component = "slow"
+[component.slow]
+source = "spin.wasm"
+max_concurrency = 2
+`,
+      wat: ['spin'],
+      workers: 1,
+    },
+    // Redis closes a subscriber at once when more than 64 KiB wait in its output buffer.
+    ['--client-output-buffer-limit', 'pubsub 64kb 32kb 1'],
+  );
+
+  it('says so when Redis drops it, counts the drops, and hears messages again after', async () => {
+    const { redis, t } = suite;
+    const publisher = new Redis(redis.url);
+    // Each message keeps the slow component busy for 5 ms (the digits are its milliseconds).
+    const message = '0'.repeat(8 * 1024 - 1) + '5';
+    const flood = publisher.pipeline();
+    for (let i = 0; i < 2_000; i++) flood.publish('flood', message);
+    await flood.exec();
+    await waitFor(() => t.app.broker.subscriberDrops() >= 1, 10_000, 'Redis to drop the subscriber');
+
+    const warning = t.logs.find((l) => l.level === 40 && l.disconnects !== undefined);
+    assert.deepEqual([warning?.channels, warning?.patterns, warning?.disconnects], [['flood'], ['flood.*'], 1]);
+    assert.match(String(warning?.msg), /client-output-buffer-limit pubsub/);
+
+    const heard = () => t.events.some((e) => e.event.subject === 'flood.after' && result(e) === 'ok');
+    await waitFor(
+      async () => {
+        await publisher.publish('flood.after', '1');
+        return heard();
+      },
+      15_000,
+      'a message after the drop',
+    );
+    await publisher.quit();
   });
 });
