@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import type { Broker } from './brokers/broker.js';
+import { jobIdProblem, type Broker } from './brokers/broker.js';
 import { DEFAULT_REDIS_URL } from './redis/url.js';
 import { ManifestError, SpindleError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
@@ -26,7 +26,9 @@ Usage:
   spindle publish <channel> <message> [--redis URL]
                             publish a message on a running app's Redis
   spindle enqueue <queue> <json> [--delay 5s] [--job-id id] [--redis URL]
-                            add a job, with the retry policy its queue trigger declared
+                            add a job, with the retry policy its queue trigger declared;
+                            a job id has 1 to 256 characters, is not a number, and has
+                            no ':' and no control characters
   spindle jobs <queue> [--redis URL]
                             job counts by state, and failed jobs with their reasons
 
@@ -112,9 +114,10 @@ const commands: Record<string, Command> = {
     }
     const delayMs = flags.delay === undefined ? undefined : parseDuration(String(flags.delay));
     if (flags.delay !== undefined && delayMs === undefined) throw new UsageError(`--delay: expected a duration like "5s", got "${flags.delay}"`);
-    const id = await withRedis(flags, (broker) =>
-      broker.enqueue(queue!, new TextEncoder().encode(text), { delayMs, jobId: flags['job-id'] as string | undefined }),
-    );
+    const jobId = flags['job-id'] as string | undefined;
+    const badId = jobId === undefined ? undefined : jobIdProblem(jobId);
+    if (badId) throw new UsageError(`--job-id: ${badId}`);
+    const id = await withRedis(flags, (broker) => broker.enqueue(queue!, new TextEncoder().encode(text), { delayMs, jobId }));
     console.log(`enqueued job ${id} on "${queue}"`);
     return 0;
   },

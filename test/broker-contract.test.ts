@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { GiveUpError, ReturnToQueueError, type Broker, type Job, type Message, type Stoppable } from '../src/brokers/broker.js';
+import { GiveUpError, InvalidJobIdError, JOB_ID_RULE, ReturnToQueueError, type Broker, type Job, type Message, type Stoppable } from '../src/brokers/broker.js';
 import { createEmbeddedBroker } from '../src/brokers/embedded.js';
 import { createRedisBroker } from '../src/brokers/redis.js';
 import { collectingLogger, waitFor } from './support/harness.js';
@@ -202,6 +202,31 @@ function testBroker(name: string, overlap: Overlap, create: () => Promise<Broker
       await waitFor(async () => (await broker.jobCounts(queue)).completed === 1);
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(calls, 1);
+    });
+
+    it('refuses a job id outside the one rule both drivers share, naming the id and the rule', async () => {
+      const queue = unique('q');
+      const refused: Array<[string, string]> = [
+        ['123', '"123" is a number'],
+        ['-5', '"-5" is a number'],
+        ['NaN', '"NaN" is a number'],
+        ['a:b', `"a:b" contains ':'`],
+        ['', '"" is empty'],
+        ['x'.repeat(257), 'has 257 characters'],
+        ['line\nbreak', '"line\\nbreak" contains a control character'],
+      ];
+      for (const [jobId, problem] of refused) {
+        await assert.rejects(broker.enqueue(queue, bytes('{}'), { jobId }), (err: Error) => {
+          assert.ok(err instanceof InvalidJobIdError, `${JSON.stringify(jobId)}: ${err.name}: ${err.message}`);
+          assert.ok(err.message.includes(problem), err.message);
+          assert.ok(err.message.endsWith(JOB_ID_RULE), err.message);
+          return true;
+        });
+      }
+      assert.equal((await broker.jobCounts(queue)).waiting, 0);
+      const accepted = ['order-42', '0123', '1e3', 'commande é 7', 'x'.repeat(256)];
+      for (const jobId of accepted) assert.equal(await broker.enqueue(queue, bytes('{}'), { jobId }), jobId);
+      assert.equal((await broker.jobCounts(queue)).waiting, accepted.length);
     });
 
     it('holds a delayed job back until its delay has passed', async () => {

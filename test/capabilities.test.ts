@@ -158,6 +158,12 @@ for (const mode of ['embedded', 'redis'] as const) {
       assert.equal((await t.app.broker.jobCounts('billing')).waiting, 0);
     });
 
+    it('says invalid, not unavailable, for a job id the broker refuses', async () => {
+      const { result } = await call('granted', { op: 'enqueue', queue: 'games', data: 'g', jobId: 'game:1' });
+      assert.equal((result.err as { tag: string }).tag, 'invalid');
+      assert.match((result.err as { val: string }).val, /^job id "game:1" contains ':'; a job id has 1 to 256 characters/);
+    });
+
     it('stores, reads, lists and deletes keys in a granted store', async () => {
       assert.equal(await ok({ op: 'get', store: 'scores', key: 'nobody' }), null);
       await ok({ op: 'set', store: 'scores', key: 'card:1', value: '{"score":3}' });

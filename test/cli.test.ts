@@ -1,22 +1,11 @@
 /** `spindle publish`, `enqueue` and `jobs` against a private Redis, as a user types them. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { GiveUpError, type Broker, type Message } from '../src/brokers/broker.js';
 import { createRedisBroker } from '../src/brokers/redis.js';
+import { failing, spindle } from './support/cli.js';
 import { collectingLogger, waitFor } from './support/harness.js';
 import { startRedis, type TestRedis } from './support/redis-server.js';
-
-const BIN = fileURLToPath(new URL('../../bin/spindle.js', import.meta.url));
-const run = promisify(execFile);
-const spindle = (...args: string[]) => run(process.execPath, [BIN, ...args]);
-const failing = (...args: string[]) =>
-  spindle(...args).then(
-    () => assert.fail(`spindle ${args.join(' ')} should fail`),
-    (err: { code: number; stderr: string }) => err,
-  );
 
 describe('spindle publish, enqueue and jobs', () => {
   let redis: TestRedis;

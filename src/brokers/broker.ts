@@ -4,6 +4,7 @@
  * process, in memory) and `redis` (ioredis pub/sub, BullMQ queues and job schedulers, shared by
  * every process on the same Redis). One contract test suite runs against both.
  */
+import { BrokerError } from '../errors.js';
 
 /** A pub/sub message. Pub/sub is at-most-once: a subscriber that is away misses messages. */
 export interface Message {
@@ -24,7 +25,10 @@ export interface RetryPolicy {
 export interface EnqueueOptions {
   /** Wait this long before the job can run. */
   delayMs?: number;
-  /** A job id makes enqueueing idempotent: a second job with the same id is not added. */
+  /**
+   * A job id makes enqueueing idempotent: a second job with the same id is not added. It must
+   * follow `JOB_ID_RULE`.
+   */
   jobId?: string;
   /** Overrides the queue's retry policy for this job. */
   attempts?: number;
@@ -142,6 +146,41 @@ export interface Broker {
   subscriberDrops(): number;
     /** Closes connections. Stop subscriptions, consumers and schedules first. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * What a job id may be, the same for both drivers. BullMQ refuses ids that read as a number
+ * (its own ids are numbers) and ids with ':' (its key separator); the length bound and the ban
+ * on control characters keep ids printable in logs and `spindle jobs`.
+ */
+const MAX_JOB_ID_LENGTH = 256;
+export const JOB_ID_RULE = `a job id has 1 to ${MAX_JOB_ID_LENGTH} characters, is not a number, and has no ':' and no control characters`;
+
+/** A job id that breaks `JOB_ID_RULE`. */
+export class InvalidJobIdError extends BrokerError {
+  override name = 'InvalidJobIdError';
+}
+
+/** What is wrong with job id `id`, naming the id and the rule; undefined when it is fine. */
+export function jobIdProblem(id: string): string | undefined {
+  const length = [...id].length;
+  const problem =
+    length === 0 ? 'is empty'
+    : length > MAX_JOB_ID_LENGTH ? `has ${length} characters`
+    : /\p{Cc}/u.test(id) ? 'contains a control character'
+    : id.includes(':') ? "contains ':'"
+    // BullMQ's own test: whatever parseInt gives back unchanged, "NaN" included.
+    : String(parseInt(id, 10)) === id ? 'is a number'
+    : undefined;
+  if (!problem) return undefined;
+  const shown = length > 64 ? `${JSON.stringify([...id].slice(0, 64).join(''))}...` : JSON.stringify(id);
+  return `job id ${shown} ${problem}; ${JOB_ID_RULE}`;
+}
+
+/** Throws `InvalidJobIdError` unless `id` follows `JOB_ID_RULE`; both drivers call it before adding a job. */
+export function checkJobId(id: string): void {
+  const problem = jobIdProblem(id);
+  if (problem) throw new InvalidJobIdError(problem);
 }
 
 /** Delay before retry number `retry` (1 = the first retry) under `policy`. */

@@ -9,6 +9,7 @@ import { EventEmitter } from 'eventemitter3';
 import cron from 'node-cron';
 import {
   backoffDelay,
+  checkJobId,
   GiveUpError,
   ReturnToQueueError,
   type Broker,
@@ -104,6 +105,7 @@ export function createEmbeddedBroker(): Broker {
     },
 
     async enqueue(name, data, options: EnqueueOptions = {}) {
+      if (options.jobId !== undefined) checkJobId(options.jobId);
       const q = queue(name);
       const id = options.jobId ?? randomUUID();
       if (q.ids.has(id)) return id;

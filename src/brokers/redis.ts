@@ -15,6 +15,7 @@ import { BrokerError, errorMessage } from '../errors.js';
 import { formatDuration } from '../manifest/units.js';
 import type { Logger } from '../log.js';
 import {
+  checkJobId,
   GiveUpError,
   ReturnToQueueError,
   type Broker,
@@ -282,6 +283,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     },
 
     async enqueue(queue, data, enqueueOptions = {}) {
+      if (enqueueOptions.jobId !== undefined) checkJobId(enqueueOptions.jobId);
       const policy = await readPolicy(queue);
       const job = await queueFor(queue).add('job', bytesToJobValue(data), {
         attempts: enqueueOptions.attempts ?? policy?.attempts ?? 1,

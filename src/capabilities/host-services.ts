@@ -4,7 +4,7 @@
  * the worker before the call was made (`guest-imports.ts`, `outgoing-http.ts`); what fails
  * here is the service, and the error goes back to the guest as a value.
  */
-import type { Broker } from '../brokers/broker.js';
+import { InvalidJobIdError, type Broker } from '../brokers/broker.js';
 import { KeyValueInvalidError, type KeyValue } from '../kv/store.js';
 import { formatSize } from '../manifest/units.js';
 import { concat } from '../util/bytes.js';
@@ -19,9 +19,12 @@ export interface HostServicesOptions {
 
 const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-/** A store's own "cannot serve this data" becomes the capability's `invalid`, which crosses threads by name. */
+/**
+ * A service's own "bad input" (a store's value that is not a counter, a job id the broker
+ * refuses) becomes the capability's `invalid`, which crosses threads by name.
+ */
 function invalidAsCapabilityError(err: unknown): never {
-  if (err instanceof KeyValueInvalidError) throw new CapabilityInvalidError(err.message, { cause: err });
+  if (err instanceof KeyValueInvalidError || err instanceof InvalidJobIdError) throw new CapabilityInvalidError(err.message, { cause: err });
   throw err;
 }
 
@@ -30,7 +33,7 @@ export function hostServices(options: HostServicesOptions): HostServices {
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   return {
     publish: (channel, data) => broker.publish(channel, data),
-    enqueue: (queue, data, opts) => broker.enqueue(queue, data, opts),
+    enqueue: (queue, data, opts) => broker.enqueue(queue, data, opts).catch(invalidAsCapabilityError),
     kvGet: (store, key) => kv.get(store, key),
     kvSet: (store, key, value, ttlMs) => kv.set(store, key, value, ttlMs).catch(invalidAsCapabilityError),
     kvDelete: (store, key) => kv.delete(store, key),
