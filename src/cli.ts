@@ -5,8 +5,8 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { jobIdProblem, type Broker } from './brokers/broker.js';
-import { DEFAULT_REDIS_URL } from './redis/url.js';
-import { ManifestError, SpindleError, errorMessage } from './errors.js';
+import { DEFAULT_REDIS_URL, redactUrl } from './redis/url.js';
+import { BrokerError, ManifestError, SpindleError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
 import { loadManifest } from './app-manifest.js';
 import { manifestSchema } from './manifest/schema.js';
@@ -37,6 +37,9 @@ mode through Redis itself: --redis, else REDIS_URL, else ${DEFAULT_REDIS_URL}.`;
 
 type Flags = Record<string, string | boolean | undefined>;
 
+/** How long publish, enqueue and jobs wait for Redis to answer before giving up. */
+const REDIS_READY_TIMEOUT_MS = 3_000;
+
 /** Each worker holds every component (a JavaScript one is ~10 MiB): more than this is a typo. */
 const MAX_WORKERS = 64;
 type Command = (positionals: string[], flags: Flags) => Promise<number>;
@@ -45,13 +48,27 @@ class UsageError extends SpindleError {
   override name = 'UsageError';
 }
 
-/** Runs `use` with a Redis broker for the CLI's one-off commands, and closes it after. */
-async function withRedis<T>(flags: Flags, use: (broker: Broker) => Promise<T>): Promise<T> {
+/**
+ * Runs `use` with a Redis broker for the CLI's one-off commands, and closes it after. Redis must
+ * answer within `REDIS_READY_TIMEOUT_MS`: a command must not sit through the client's retries
+ * against an address where nothing listens.
+ */
+async function withRedis<T>(flags: Flags, use: (broker: Broker, redis: string) => Promise<T>): Promise<T> {
   const { createRedisBroker } = await import('./brokers/redis.js');
   const url = (flags.redis as string | undefined) || process.env.REDIS_URL || DEFAULT_REDIS_URL;
-  const broker = createRedisBroker({ url, logger: createLogger({ level: 'error' }) });
+  const shown = redactUrl(url);
+  let broker: Broker;
   try {
-    return await use(broker);
+    broker = createRedisBroker({ url, logger: createLogger({ level: 'error' }) });
+  } catch (cause) {
+    throw new UsageError(`cannot use Redis URL "${shown}": ${errorMessage(cause)}`, {}, { cause });
+  }
+  try {
+    await broker.waitUntilReady(REDIS_READY_TIMEOUT_MS);
+    return await use(broker, shown);
+  } catch (cause) {
+    if (cause instanceof SpindleError) throw cause;
+    throw new BrokerError(`Redis at ${shown}: ${errorMessage(cause)}`, {}, { cause });
   } finally {
     await broker.close();
   }

@@ -52,7 +52,9 @@ const REPLACE_IF_UNCHANGED = `if redis.call('GET', KEYS[1]) == ARGV[1] then redi
 export function createRedisBroker(options: RedisBrokerOptions): Broker {
   const prefix = options.prefix ?? 'spindle';
   const log = options.logger.child({ broker: 'redis' });
-  const base = redisOptionsFromUrl(options.url);
+  // Closing a client that never reached Redis ends its dead socket and, by ioredis's default,
+  // keeps a 2 s timer that holds the process open: a one-off command would linger that long.
+  const base = { ...redisOptionsFromUrl(options.url), disconnectTimeout: 100 };
   const address = `${base.host}:${base.port}`;
   /** `onReady` runs on every ready connection; `reconnected` is false the first time. */
   const connect = (role: string, onReady?: (reconnected: boolean) => void) => {
@@ -234,17 +236,25 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   return {
 
     async waitUntilReady(timeoutMs) {
+      const client = command();
+      let lastError = '';
+      const onError = (err: Error) => void (lastError = err.message);
+      client.on('error', onError);
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new BrokerError(`cannot reach Redis at ${address} within ${formatDuration(timeoutMs)}; is it running, and is --redis or REDIS_URL right?`)), timeoutMs);
+        timer = setTimeout(() => {
+          const why = lastError ? ` (${lastError})` : '';
+          reject(new BrokerError(`cannot reach Redis at ${address} within ${formatDuration(timeoutMs)}${why}; is it running, and is --redis or REDIS_URL right?`));
+        }, timeoutMs);
       });
       try {
-        await Promise.race([command().ping(), timedOut]);
+        await Promise.race([client.ping(), timedOut]);
       } catch (cause) {
         if (cause instanceof BrokerError) throw cause;
         throw new BrokerError(`cannot reach Redis at ${address}: ${errorMessage(cause)}`, {}, { cause });
       } finally {
         clearTimeout(timer);
+        client.off('error', onError);
       }
     },
 

@@ -21,3 +21,30 @@ describe('spindle enqueue --job-id', () => {
     });
   }
 });
+
+describe('publish, enqueue and jobs without a Redis', () => {
+  it('fail within seconds, naming the address, with exit code 1', async () => {
+    const commands = [
+      ['publish', 'news', 'hello'],
+      ['enqueue', 'orders', '{}'],
+      ['jobs', 'orders'],
+    ];
+    await Promise.all(
+      commands.map(async (args) => {
+        const started = performance.now();
+        const { code, stderr } = await failing(...args, '--redis', NOWHERE);
+        const ms = performance.now() - started;
+        assert.equal(code, 1);
+        assert.match(stderr, new RegExp(`^spindle ${args[0]}: cannot reach Redis at 127\\.0\\.0\\.1:1 within 3s \\(connect ECONNREFUSED 127\\.0\\.0\\.1:1\\); is it running`));
+        // A hang check, not a measurement: the client alone would retry for about 44 s.
+        assert.ok(ms < 10_000, `spindle ${args[0]} gave up after ${Math.round(ms)} ms`);
+      }),
+    );
+  });
+
+  it('refuses a Redis URL that is not one, as a usage error', async () => {
+    const { code, stderr } = await failing('jobs', 'orders', '--redis', 'localhost');
+    assert.equal(code, 2);
+    assert.match(stderr, /^spindle jobs: cannot use Redis URL "localhost": Invalid URL/);
+  });
+});
