@@ -25,8 +25,9 @@ Usage:
   spindle schema            print the manifest's JSON Schema
   spindle publish <channel> <message> [--redis URL]
                             publish a message on a running app's Redis
-  spindle enqueue <queue> <json> [--delay 5s] [--job-id id] [--redis URL]
-                            add a job, with the retry policy its queue trigger declared;
+  spindle enqueue <queue> <json> [--delay 5s] [--job-id id] [--strict] [--redis URL]
+                            add a job, with the retry policy its queue trigger declared
+                            (--strict: refuse a queue no app has declared);
                             a job id has 1 to 256 characters, is not a number, and has
                             no ':' and no control characters
   spindle jobs <queue> [--redis URL]
@@ -134,7 +135,14 @@ const commands: Record<string, Command> = {
     const jobId = flags['job-id'] as string | undefined;
     const badId = jobId === undefined ? undefined : jobIdProblem(jobId);
     if (badId) throw new UsageError(`--job-id: ${badId}`);
-    const id = await withRedis(flags, (broker) => broker.enqueue(queue!, new TextEncoder().encode(text), { delayMs, jobId }));
+    const id = await withRedis(flags, async (broker, redis) => {
+      if (!(await broker.declaredPolicy(queue!))) {
+        const undeclared = `no app on ${redis} has declared queue "${queue}" (no [[trigger.queue]] for it has started there)`;
+        if (flags.strict) throw new SpindleError(`${undeclared}; nothing enqueued (--strict)`);
+        console.error(`spindle enqueue: warning: ${undeclared}; the job waits until one does (--strict refuses instead)`);
+      }
+      return broker.enqueue(queue!, new TextEncoder().encode(text), { delayMs, jobId });
+    });
     console.log(`enqueued job ${id} on "${queue}"`);
     return 0;
   },
@@ -165,6 +173,7 @@ export async function main(argv: string[]): Promise<number> {
         redis: { type: 'string' },
         delay: { type: 'string' },
         'job-id': { type: 'string' },
+        strict: { type: 'boolean' },
         workers: { type: 'string' },
         'log-level': { type: 'string' },
         force: { type: 'boolean' },

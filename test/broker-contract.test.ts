@@ -204,6 +204,15 @@ function testBroker(name: string, overlap: Overlap, create: () => Promise<Broker
       assert.equal(calls, 1);
     });
 
+    it('tells a declared queue, with its policy, from one no app has declared', async () => {
+      const queue = unique('q');
+      assert.equal(await broker.declaredPolicy(queue), undefined);
+      await broker.enqueue(queue, bytes('{}'));
+      assert.equal(await broker.declaredPolicy(queue), undefined, 'a job alone does not declare its queue');
+      await broker.declareQueue(queue, policy(4), APP);
+      assert.deepEqual(await broker.declaredPolicy(queue), policy(4));
+    });
+
     it('refuses a job id outside the one rule both drivers share, naming the id and the rule', async () => {
       const queue = unique('q');
       const refused: Array<[string, string]> = [

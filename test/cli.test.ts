@@ -31,8 +31,9 @@ describe('spindle publish, enqueue and jobs', () => {
 
   it('enqueues a job with the retry policy its queue declared, and shows counts and failed jobs', async () => {
     await broker.declareQueue('orders', { attempts: 2, backoff: { type: 'fixed', delay: 10 } }, 'shop');
-    const { stdout } = await spindle('enqueue', 'orders', '{"id":7}', '--job-id', 'order-7', '--redis', redis.url);
+    const { stdout, stderr } = await spindle('enqueue', 'orders', '{"id":7}', '--job-id', 'order-7', '--strict', '--redis', redis.url);
     assert.equal(stdout.trim(), 'enqueued job order-7 on "orders"');
+    assert.equal(stderr, '', 'a declared queue needs no warning');
     assert.match((await spindle('jobs', 'orders', '--redis', redis.url)).stdout, /^queue "orders": 1 waiting, 0 active, 0 delayed, 0 completed, 0 failed$/m);
 
     const attempts: number[] = [];
@@ -47,6 +48,22 @@ describe('spindle publish, enqueue and jobs', () => {
     const jobs = (await spindle('jobs', 'orders', '--redis', redis.url)).stdout;
     assert.match(jobs, /0 waiting, 0 active, 0 delayed, 0 completed, 1 failed/);
     assert.match(jobs, /order-7 +\S+ +after 2 attempt\(s\): order 7 has no items/);
+  });
+
+  it('warns when no app has declared the queue, and with --strict refuses without enqueuing', async () => {
+    const warned = await spindle('enqueue', 'typo-queue', '{}', '--redis', redis.url);
+    assert.match(warned.stdout, /^enqueued job \S+ on "typo-queue"$/m);
+    assert.equal(
+      warned.stderr.trim(),
+      `spindle enqueue: warning: no app on ${redis.url} has declared queue "typo-queue" (no [[trigger.queue]] for it has started there); the job waits until one does (--strict refuses instead)`,
+    );
+    assert.equal((await broker.jobCounts('typo-queue')).waiting, 1);
+
+    const refused = await failing('enqueue', 'other-typo', '{}', '--strict', '--redis', redis.url);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^spindle enqueue: no app on \S+ has declared queue "other-typo" .*; nothing enqueued \(--strict\)$/m);
+    assert.equal(refused.stdout, '');
+    assert.equal((await broker.jobCounts('other-typo')).waiting, 0);
   });
 
   it('refuses job data that is not JSON, and a missing argument, with usage errors', async () => {

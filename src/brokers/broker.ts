@@ -126,6 +126,8 @@ export interface Broker {
    * another app declared a different one (see `queue-policy.ts`).
    */
   declareQueue(queue: string, policy: RetryPolicy, app: string): Promise<void>;
+  /** The retry policy declared for `queue`, or undefined when no app has declared it. */
+  declaredPolicy(queue: string): Promise<RetryPolicy | undefined>;
   /** Adds a job and returns its id. */
   enqueue(queue: string, data: Uint8Array, options?: EnqueueOptions): Promise<string>;
   consume(queue: string, options: ConsumeOptions, processor: Processor): Promise<Stoppable>;

@@ -51,6 +51,7 @@ class EmbeddedQueue {
   readonly failed: StoredJob[] = [];
   readonly ids = new Set<string>();
   policy: RetryPolicy = DEFAULT_POLICY;
+  declared = false;
   keepCompleted = 1_000;
   keepFailed = 10_000;
   /** Emits 'job' when a job becomes waiting. */
@@ -101,7 +102,14 @@ export function createEmbeddedBroker(): Broker {
 
     // One app per process: no other app can declare the same queue here.
     async declareQueue(name, policy) {
-      queue(name).policy = policy;
+      const q = queue(name);
+      q.policy = policy;
+      q.declared = true;
+    },
+
+    async declaredPolicy(name) {
+      const q = queues.get(name);
+      return q?.declared ? q.policy : undefined;
     },
 
     async enqueue(name, data, options: EnqueueOptions = {}) {

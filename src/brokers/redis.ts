@@ -292,6 +292,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       checkDeclarations();
     },
 
+    declaredPolicy: readPolicy,
+
     async enqueue(queue, data, enqueueOptions = {}) {
       if (enqueueOptions.jobId !== undefined) checkJobId(enqueueOptions.jobId);
       const policy = await readPolicy(queue);
