@@ -104,6 +104,17 @@ function testBroker(name: string, overlap: Overlap, create: () => Promise<Broker
       assert.deepEqual([...(await broker.completedJobs(queue))[0]!.returnValue!], [9, 0xff]);
     });
 
+    it('keeps job data and return values that look like the byte wrapper exactly as given', async () => {
+      const queue = unique('q');
+      const lookalike = '{"spindle_bytes":"aGk="}';
+      let got = '';
+      track(await broker.consume(queue, consumeOptions(1), async (job) => ((got = text(job.data)), bytes(lookalike))));
+      await broker.enqueue(queue, bytes(lookalike));
+      await waitFor(async () => (await broker.jobCounts(queue)).completed === 1);
+      assert.equal(got, lookalike);
+      assert.equal(text((await broker.completedJobs(queue))[0]!.returnValue), lookalike);
+    });
+
     it('retries a failing job with the declared attempts and then completes it', async () => {
       const queue = unique('q');
       const attempts: number[] = [];

@@ -28,7 +28,7 @@ import {
 } from './broker.js';
 import { redisOptionsFromUrl } from '../redis/url.js';
 import { drain } from '../util/drain.js';
-import { bytesToJobValue, jobValueToBytes } from './job-data.js';
+import { bytesToJob, bytesToReturnValue, jobToBytes, returnValueToBytes } from './job-data.js';
 import { describePolicy, judgeDeclaration, parsePolicyRecord } from './queue-policy.js';
 
 export interface RedisBrokerOptions {
@@ -297,7 +297,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     async enqueue(queue, data, enqueueOptions = {}) {
       if (enqueueOptions.jobId !== undefined) checkJobId(enqueueOptions.jobId);
       const policy = await readPolicy(queue);
-      const job = await queueFor(queue).add('job', bytesToJobValue(data), {
+      const { name, data: stored } = bytesToJob(data);
+      const job = await queueFor(queue).add(name, stored, {
         attempts: enqueueOptions.attempts ?? policy?.attempts ?? 1,
         backoff: policy?.backoff,
         delay: enqueueOptions.delayMs,
@@ -314,12 +315,12 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
             const result = await processor({
               id: job.id!,
               queue,
-              data: jobValueToBytes(job.data),
+              data: jobToBytes(job.name, job.data),
               attempt: job.attemptsMade + 1,
               attempts: job.opts.attempts ?? 1,
               enqueuedAt: job.timestamp,
             });
-            return bytesToJobValue(result);
+            return bytesToReturnValue(result);
           } catch (err) {
             if (err instanceof GiveUpError) throw new UnrecoverableError(err.message);
             if (err instanceof ReturnToQueueError) {
@@ -350,12 +351,12 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
     async failedJobs(queue, limit = 100) {
       const jobs = await queueFor(queue).getFailed(0, limit - 1);
-      return jobs.map((j) => ({ id: j.id!, data: jobValueToBytes(j.data), attemptsMade: j.attemptsMade, reason: j.failedReason ?? '', failedAt: j.finishedOn ?? 0 }));
+      return jobs.map((j) => ({ id: j.id!, data: jobToBytes(j.name, j.data), attemptsMade: j.attemptsMade, reason: j.failedReason ?? '', failedAt: j.finishedOn ?? 0 }));
     },
 
     async completedJobs(queue, limit = 100) {
       const jobs = await queueFor(queue).getCompleted(0, limit - 1);
-      return jobs.map((j) => ({ id: j.id!, returnValue: j.returnvalue === undefined ? undefined : jobValueToBytes(j.returnvalue), attemptsMade: j.attemptsMade }));
+      return jobs.map((j) => ({ id: j.id!, returnValue: j.returnvalue === undefined ? undefined : returnValueToBytes(j.returnvalue), attemptsMade: j.attemptsMade }));
     },
 
     async schedule(schedule, onTick) {
