@@ -20,8 +20,9 @@ Usage:
                             selects redis mode
   spindle validate [manifest]
                             check a manifest and print every problem
-  spindle build [manifest] [--force]
-                            componentize the JS/TS sources the manifest declares
+  spindle build [manifest] [--force] [--allow-outside]
+                            componentize the JS/TS sources the manifest declares; outputs
+                            outside the manifest's folder need --allow-outside
   spindle schema            print the manifest's JSON Schema
   spindle publish <channel> <message> [--redis URL]
                             publish a message on a running app's Redis
@@ -82,9 +83,10 @@ function required(value: string | undefined, what: string): string {
 
 const commands: Record<string, Command> = {
   async validate([file = 'spindle.toml']) {
-    const { manifest } = await loadManifest(file);
+    const { manifest, warnings } = await loadManifest(file);
     const triggers = Object.entries(manifest.trigger).map(([kind, list]) => `${list.length} ${kind}`).join(', ');
     console.log(`${file}: ok — ${Object.keys(manifest.component).length} components; triggers: ${triggers}`);
+    for (const warning of warnings) console.error(`${file}: warning: ${warning.path}: ${warning.message}`);
     return 0;
   },
 
@@ -96,7 +98,7 @@ const commands: Record<string, Command> = {
   async build([file = 'spindle.toml'], flags) {
     const { buildComponents } = await import('./build/build.js');
     const app = await loadManifest(file, { checkSources: false });
-    await buildComponents(app, { force: flags.force === true, progress: (line) => console.log(line) });
+    await buildComponents(app, { force: flags.force === true, allowOutside: flags['allow-outside'] === true, progress: (line) => console.log(line) });
     return 0;
   },
 
@@ -177,6 +179,7 @@ export async function main(argv: string[]): Promise<number> {
         workers: { type: 'string' },
         'log-level': { type: 'string' },
         force: { type: 'boolean' },
+        'allow-outside': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -13,6 +13,7 @@ import type { LoadedManifest } from '../manifest/load.js';
 import type { ComponentConfig } from '../manifest/schema.js';
 import { formatSize } from '../manifest/units.js';
 import { packageInfo } from '../util/package-info.js';
+import { inside, realLocation } from '../util/paths.js';
 import { SPINDLE_WIT_DIR, writeHttpProxyWit } from './wit.js';
 
 const TOOLCHAIN = `componentize-js@${packageInfo('@bytecodealliance/componentize-js').version}`;
@@ -22,6 +23,8 @@ export interface BuildOptions {
   force?: boolean;
   /** Receives one line per step. */
   progress?: (line: string) => void;
+  /** Write build outputs outside the app's folder (the manifest's directory) too. */
+  allowOutside?: boolean;
 }
 
 export interface BuildResult {
@@ -65,7 +68,7 @@ async function upToDate(source: string, stamp: string): Promise<boolean> {
 }
 
 /** Builds one component from `config.build` into `config.source`. Returns whether it built. */
-export async function buildComponent(id: string, config: ComponentConfig, options: BuildOptions = {}): Promise<boolean> {
+async function buildComponent(id: string, config: ComponentConfig, options: BuildOptions = {}): Promise<boolean> {
   const progress = options.progress ?? (() => {});
   const build = config.build;
   if (!build) return false;
@@ -106,11 +109,36 @@ export async function buildComponent(id: string, config: ComponentConfig, option
   }
 }
 
-/** Builds every component of `app` that declares `build`, one after another. */
+/**
+ * The writes of `todo` that would land outside the app's folder, symlinks followed, one phrase
+ * each: a manifest must not be able to overwrite a file that is not the app's.
+ */
+async function writesOutside(app: LoadedManifest, todo: Array<[string, ComponentConfig]>): Promise<string[]> {
+  const root = await realLocation(app.dir);
+  const found: string[] = [];
+  for (const [id, config] of todo) {
+    for (const path of [config.source, stampPath(config.source)]) {
+      const real = await realLocation(path);
+      if (inside(root, real)) continue;
+      found.push(`component "${id}" would write ${path}${real === path ? '' : ` (really ${real})`}`);
+      break;
+    }
+  }
+  return found;
+}
+
+/**
+ * Builds every component of `app` that declares `build`, one after another. Unless
+ * `allowOutside`, nothing is built when any output would land outside the app's folder.
+ */
 export async function buildComponents(app: LoadedManifest, options: BuildOptions = {}): Promise<BuildResult[]> {
   const progress = options.progress ?? (() => {});
   const todo = Object.entries(app.manifest.component).filter(([, c]) => c.build);
   if (todo.length === 0) progress('nothing to build: no component declares [component.<id>.build]');
+  const outside = options.allowOutside ? [] : await writesOutside(app, todo);
+  if (outside.length > 0) {
+    throw new BuildError(`${outside.join('; ')}: outside the app's folder ${app.dir}; nothing was built (--allow-outside allows it)`);
+  }
   const results: BuildResult[] = [];
   for (const [i, [id, config]] of todo.entries()) {
     progress(`[${i + 1}/${todo.length}] ${id}`);

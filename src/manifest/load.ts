@@ -12,6 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import type { z } from 'zod';
 import { ManifestError, type ManifestProblem } from '../errors.js';
+import { escapes } from '../util/paths.js';
 import { manifestSchema, type Manifest } from './schema.js';
 import { variableReferences } from './variables.js';
 
@@ -22,6 +23,8 @@ export interface LoadedManifest {
   /** The directory relative paths in the manifest are resolved against. */
   dir: string;
   manifest: Manifest;
+  /** What is allowed but likely a mistake: a component's file or grant outside `dir`. */
+  warnings: ManifestProblem[];
 }
 
 /** A check of a whole manifest, by a layer above this one. */
@@ -69,7 +72,7 @@ export async function parseManifestText(text: string, file: string, options: Loa
     ...(options.checkSources === false ? [] : await checkFiles(manifest)),
   ];
   if (problems.length > 0) throw new ManifestError(file, problems);
-  return { file, dir, manifest };
+  return { file, dir, manifest, warnings: await pathsOutside(manifest, dir) };
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -144,6 +147,29 @@ async function checkFiles(manifest: Manifest): Promise<ManifestProblem[]> {
     }),
   );
   return problems;
+}
+
+/**
+ * Component files and `files` grants outside the app's folder, symlinks followed. Allowed (an
+ * app may share assets with another), but worth a look: the guest can read such a grant, and
+ * `spindle build` would write such a source.
+ */
+async function pathsOutside(manifest: Manifest, dir: string): Promise<ManifestProblem[]> {
+  const outside = (path: string) => `${path} is outside the app's folder ${dir}`;
+  const found = await Promise.all(
+    Object.entries(manifest.component).map(async ([id, c]) => {
+      const problems: ManifestProblem[] = [];
+      if (await escapes(dir, c.source)) {
+        const build = c.build ? '; `spindle build` writes there only with --allow-outside' : '';
+        problems.push({ path: `component.${id}.source`, message: `${outside(c.source)}${build}` });
+      }
+      for (const [i, f] of c.files.entries()) {
+        if (await escapes(dir, f.source)) problems.push({ path: `component.${id}.files[${i}]`, message: `${outside(f.source)}; the guest can read it` });
+      }
+      return problems;
+    }),
+  );
+  return found.flat();
 }
 
 async function isFile(path: string): Promise<boolean> {

@@ -3,8 +3,11 @@
  * naming what was wrong, never a stack trace, and never a write outside the app's folder.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { failing } from '../support/cli.js';
+import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { failing, spindle } from '../support/cli.js';
 
 /** A port nothing listens on: connecting to it is refused at once. */
 const NOWHERE = 'redis://127.0.0.1:1';
@@ -46,5 +49,63 @@ describe('publish, enqueue and jobs without a Redis', () => {
     const { code, stderr } = await failing('jobs', 'orders', '--redis', 'localhost');
     assert.equal(code, 2);
     assert.match(stderr, /^spindle jobs: cannot use Redis URL "localhost": Invalid URL/);
+  });
+});
+
+describe('paths outside the app\'s folder', () => {
+  let root: string;
+  let app: string;
+  const victim = () => join(root, 'victim.txt');
+  const manifest = async (name: string, component: string) => {
+    const file = join(app, name);
+    await writeFile(file, `spindle_manifest_version = 1\n[application]\nname = "app"\n[component.evil]\n${component}\n`);
+    return file;
+  };
+
+  before(async () => {
+    root = await realpath(await mkdtemp(join(tmpdir(), 'spindle-outside-')));
+    app = join(root, 'app');
+    await mkdir(join(app, 'build'), { recursive: true });
+    await mkdir(join(root, 'assets'));
+    await writeFile(victim(), 'precious');
+    await writeFile(join(app, 'inside.wasm'), 'not really wasm');
+    await symlink(victim(), join(app, 'build', 'linked.wasm'));
+  });
+  after(() => rm(root, { recursive: true, force: true }));
+
+  it('spindle build refuses to write a source outside the folder, naming the component, the path and the flag', async () => {
+    const file = await manifest('escape.toml', 'source = "../victim.txt"\nbuild = { source = "src/missing.js", world = "handler" }');
+    const { code, stderr } = await failing('build', file);
+    assert.equal(code, 1);
+    assert.equal(
+      stderr.trim(),
+      `spindle build: component "evil" would write ${victim()}: outside the app's folder ${app}; nothing was built (--allow-outside allows it)`,
+    );
+    assert.equal(await readFile(victim(), 'utf8'), 'precious');
+  });
+
+  it('spindle build follows a symlinked output to where it really leads', async () => {
+    const file = await manifest('linked.toml', 'source = "build/linked.wasm"\nbuild = { source = "src/missing.js", world = "handler" }');
+    const { stderr } = await failing('build', file);
+    assert.match(stderr, new RegExp(`^spindle build: component "evil" would write ${join(app, 'build', 'linked.wasm')} \\(really ${victim()}\\): outside`));
+    assert.equal(await readFile(victim(), 'utf8'), 'precious');
+  });
+
+  it('spindle build --allow-outside goes on to build', async () => {
+    const file = await manifest('allowed.toml', 'source = "../victim.txt"\nbuild = { source = "src/missing.js", world = "handler" }');
+    const { stderr } = await failing('build', file, '--allow-outside');
+    assert.match(stderr, /^spindle build: component "evil": cannot bundle .*missing\.js/, 'it got past the check to bundling');
+  });
+
+  it('spindle validate warns about a source or a files grant outside the folder, and passes', async () => {
+    const file = await manifest('shared.toml', 'source = "../victim.txt"\nfiles = ["inside.wasm", "../assets"]');
+    const { stdout, stderr } = await spindle('validate', file);
+    assert.match(stdout, /: ok/);
+    assert.deepEqual(stderr.trim().split('\n'), [
+      `${file}: warning: component.evil.source: ${victim()} is outside the app's folder ${app}`,
+      `${file}: warning: component.evil.files[1]: ${join(root, 'assets')} is outside the app's folder ${app}; the guest can read it`,
+    ]);
+    const quiet = await spindle('validate', await manifest('inside.toml', 'source = "inside.wasm"\nfiles = ["build"]'));
+    assert.equal(quiet.stderr, '');
   });
 });

@@ -10,21 +10,17 @@
  * `/dev/zero` never ends.
  */
 import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
-import { basename, join, posix, relative, isAbsolute } from 'node:path';
+import { basename, join, posix } from 'node:path';
 import { ComponentLoadError } from '../../errors.js';
 import type { FileMount } from '../../manifest/schema.js';
 import { formatSize } from '../../manifest/units.js';
+import { inside } from '../../util/paths.js';
 import type { FileTree } from '../guest-spec.js';
 
 /** Above this a component's files are better served by something other than a memory snapshot. */
 export const MAX_SNAPSHOT_BYTES = 256 * 1024 * 1024;
 
 type Dir = { dir: Record<string, FileTree> };
-
-function inside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
 
 /** Builds the preopens for `mounts`: guest directory → tree. */
 export async function snapshotFiles(component: string, mounts: FileMount[]): Promise<Record<string, FileTree>> {
