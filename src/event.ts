@@ -34,6 +34,8 @@ export interface Reply {
  * Why an event failed.
  * - `retry-later` / `give-up`: the handler said so.
  * - `trap`: the guest crashed; its instance is thrown away.
+ * - `memory-limit`: the guest crashed on running out of room under its component's `memory`
+ *   cap; its instance is thrown away.
  * - `timeout`: the guest ran past its component's deadline.
  * - `overloaded`: too many events in flight for the component, for longer than the event
  *   could wait; nothing ran.
@@ -41,7 +43,7 @@ export interface Reply {
  *   drain_timeout ran out. A queue job cancelled this way goes back to its queue unspent.
  * - `internal`: the host failed before or after the guest ran.
  */
-export type FailureKind = 'retry-later' | 'give-up' | 'trap' | 'timeout' | 'overloaded' | 'cancelled' | 'internal';
+export type FailureKind = 'retry-later' | 'give-up' | 'trap' | 'memory-limit' | 'timeout' | 'overloaded' | 'cancelled' | 'internal';
 
 export interface Failure {
   kind: FailureKind;

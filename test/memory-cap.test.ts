@@ -1,8 +1,18 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
 import { parse, print } from '@bytecodealliance/jco';
+import { loadManifest, parseManifest } from '../src/app-manifest.js';
+import { buildComponents } from '../src/build/build.js';
+import { newEventId, type Outcome, type SpindleEvent } from '../src/event.js';
+import { Executor } from '../src/executor/executor.js';
 import { WASM_PAGE } from '../src/executor/guest-spec.js';
 import { MemoryMinimumError, capMemories, capPages } from '../src/executor/load/memory-cap.js';
+import { collectingLogger, makeAppDir } from './support/harness.js';
+
+const JS_FIXTURES = fileURLToPath(new URL('../../test/fixtures/js/', import.meta.url));
 
 /** The memory declarations of a module, as WAT lines. */
 async function memories(module: Uint8Array): Promise<string[]> {
@@ -67,5 +77,75 @@ describe('memory cap', () => {
 
   it('converts a limit in bytes to whole pages within the 32-bit range', () => {
     assert.deepEqual([2 * 1024 ** 2, WASM_PAGE - 1, 1_000_000, 2 ** 40].map(capPages), [32, 0, 15, 65_536]);
+  });
+});
+
+/** `/hog` allocates 64 KiB at a time until it fails; `/keep` holds on to 256 KiB more each event. */
+const MANIFEST = `
+spindle_manifest_version = 1
+[application]
+name = "memory-test"
+[component.grower]
+source = "grow-per-event.wasm"
+memory = "576KiB"
+recycle_above_memory = "576KiB"
+[component.js]
+source = "${join(JS_FIXTURES, 'build', 'handler.wasm')}"
+memory = "24MiB"
+recycle_above_memory = "24MiB"
+`;
+
+function event(path = ''): SpindleEvent {
+  return { id: newEventId(), source: '/test', type: 'test.event', data: new Uint8Array(), attributes: [['http.path-info', path]] };
+}
+
+/** 'ok <body>' or '<failure kind>: <message>' for each outcome. */
+function summary(outcome: Outcome): string {
+  return outcome.ok ? `ok ${new TextDecoder().decode(outcome.reply.body)}` : `${outcome.failure.kind}: ${outcome.failure.message}`;
+}
+
+/** The call count a `counter`-like WAT guest replies with. */
+function count(outcome: Outcome): string {
+  if (!outcome.ok) return `${outcome.failure.kind}: ${outcome.failure.message}`;
+  return String(new DataView(outcome.reply.body!.buffer, outcome.reply.body!.byteOffset).getUint32(0, true));
+}
+
+describe('a guest at its memory limit', () => {
+  let dir: string;
+  let executor: Executor;
+  before(async () => {
+    await buildComponents(await loadManifest(join(JS_FIXTURES, 'spindle.toml'), { checkSources: false }));
+    dir = await makeAppDir({ wat: ['grow-per-event'] });
+    const { manifest } = await parseManifest(MANIFEST, join(dir, 'spindle.toml'));
+    // The fixtures' own transpile cache, shared with the other tests that run them.
+    executor = await Executor.load(manifest, { cacheDir: join(JS_FIXTURES, '.spindle', 'cache'), logger: collectingLogger([]), workers: 1 });
+  });
+  after(async () => {
+    await executor?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports a WAT guest refused a step short of the cap as a memory-limit failure', async () => {
+    // 64 KiB to start, 3 pages more each event: 256 KiB, 448 KiB, then 640 KiB is refused
+    // with 128 KiB still free under the 576 KiB cap.
+    const outcomes = [];
+    for (let i = 0; i < 4; i++) outcomes.push(count(await executor.dispatch('grower', event())));
+    const [first, second, failed, next] = outcomes;
+    assert.deepEqual([first, second, next], ['1', '2', '1'], 'the trapped instance is replaced');
+    assert.match(failed!, /^memory-limit: memory limit of 576KiB reached \(448KiB in use\): guest trapped: .*unreachable/);
+  });
+
+  it('reports a JavaScript guest that allocates without bound as a memory-limit failure', async () => {
+    const outcome = summary(await executor.dispatch('js', event('/hog')));
+    assert.match(outcome, /^memory-limit: memory limit of 24MiB reached \([\d.]+MiB in use\): guest trapped: .*unreachable/);
+    assert.equal(summary(await executor.dispatch('js', event('/ok'))), 'ok ok /ok', 'a fresh instance serves the next event');
+  });
+
+  it('reports a JavaScript guest that grows a little every event as a memory-limit failure when it reaches the cap', async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 80 && !outcomes.some((o) => !o.startsWith('ok')); i++) outcomes.push(summary(await executor.dispatch('js', event('/keep'))));
+    const failed = outcomes.at(-1)!;
+    assert.match(failed, /^memory-limit: memory limit of 24MiB reached \([\d.]+MiB in use\): guest trapped: /);
+    assert.ok(outcomes.length > 20, `the guest held on to 256 KiB an event for ${outcomes.length - 1} events first`);
   });
 });

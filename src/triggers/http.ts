@@ -33,6 +33,7 @@ const FAILURE_STATUS: Record<Failure['kind'], number> = {
   'retry-later': 500,
   'give-up': 500,
   trap: 500,
+  'memory-limit': 500,
   internal: 500,
   timeout: 504,
   overloaded: 503,

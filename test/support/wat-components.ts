@@ -174,6 +174,16 @@ export const WAT_COMPONENTS = {
   /** Grows memory until it cannot, then traps. */
   'memory-bomb': `(func (export "handle") (param $ev i32) (result i32)
       (loop $l (br_if $l (i32.ne (memory.grow (i32.const 16)) (i32.const -1)))) unreachable)`,
+  /**
+   * Grows its memory by three pages (192 KiB) on every event and traps when it cannot; replies
+   * with its call count like `counter`: a guest whose memory grows slowly across events.
+   */
+  'grow-per-event': `(global $count (mut i32) (i32.const 0))
+    (func (export "handle") (param $ev i32) (result i32)
+      (if (i32.eq (memory.grow (i32.const 3)) (i32.const -1)) (then unreachable))
+      (global.set $count (i32.add (global.get $count) (i32.const 1)))
+      (i32.store (i32.const 1024) (global.get $count))
+      (call $ok (i32.const 200) (i32.const 0) (i32.const 1024) (i32.const 4)))`,
   /** Replies with forged framing and hop-by-hop headers and a body holding a second response. */
   forged: `${headerList(256, 600, [
     ['content-length', '2'],

@@ -16,7 +16,7 @@ import { ownBytes, serializeError, toWireOutcome, type FromWorker, type ToWorker
 import { classifyGuestError } from './guest-errors.js';
 import { prepareGuest, type Guest } from './guest.js';
 import { createInstancePool, type InstancePool } from './instance-pool.js';
-import { exhaustedMemory, memorySizes } from './memory-watch.js';
+import { exhaustedMemory, watchEvent } from './memory-watch.js';
 import { shim } from './wasi-shim.js';
 import { worlds } from './worlds/index.js';
 
@@ -87,18 +87,19 @@ async function run(id: string, event: SpindleEvent): Promise<Outcome> {
     log('error', id, { err: errorMessage(err) }, 'cannot instantiate component');
     return fail('internal', `cannot instantiate "${id}": ${errorMessage(err)}`, err);
   }
-  const sizesBefore = memorySizes(instance);
+  const memory = watchEvent(instance);
   try {
     const reply = await worlds[guest.spec.world](instance, event);
+    memory.end();
     pool.release(instance, false);
     return { ok: true, reply };
   } catch (err) {
+    memory.end();
     const failure = classifyGuestError(err);
     pool.release(instance, failure.poisoned);
-    const limit = guest.spec.memoryLimit;
-    const used = failure.kind === 'trap' ? exhaustedMemory(instance, sizesBefore, guest.spec.memoryCapBytes) : undefined;
+    const used = failure.kind === 'trap' ? exhaustedMemory(instance, guest.spec.memoryCapBytes) : undefined;
     if (used !== undefined) {
-      return fail('trap', `memory limit exceeded: ${failure.message} (${formatSize(used)} in use, the limit is ${formatSize(limit)})`, failure);
+      return fail('memory-limit', `memory limit of ${formatSize(guest.spec.memoryLimit)} reached (${formatSize(used)} in use): ${failure.message}`, failure);
     }
     return fail(failure.kind, failure.message, failure);
   }
