@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadComponent } from '../src/executor/load/component.js';
 import { prepareGuest } from '../src/executor/worker/guest.js';
 import { quietHost } from './lib/quiet-host.js';
-import { memorySizes } from '../src/executor/worker/memory-watch.js';
+import { memoryInUse } from '../src/executor/worker/memory-watch.js';
 import { parseManifest } from '../src/app-manifest.js';
 import { writeWatComponent } from '../test/support/wat-components.js';
 import { startChild, SPINDLE_BIN } from './lib/processes.js';
@@ -44,7 +44,7 @@ async function memoryPerInstance(file: string, manifestDir: string, count: numbe
   for (let i = 0; i < count; i++) keep.push(await guest.instantiate());
   gc?.();
   const heap = (process.memoryUsage().heapUsed - before) / count;
-  const linear = memorySizes(keep[0]!).reduce((a, b) => a + b, 0);
+  const linear = memoryInUse(keep[0]!);
   return { linear, heap };
 }
 

@@ -24,6 +24,9 @@ isolation = "per-event"
 source = "counter.wasm"
 recycle_after_events = 3
 [component.leaky]
+source = "grow-per-event.wasm"
+recycle_above_memory = "200KiB"
+[component.steady]
 source = "counter.wasm"
 recycle_above_memory = "32KiB"
 [component.flaky]
@@ -58,7 +61,7 @@ describe('executor', () => {
   let dir: string;
   let executor: Executor;
   before(async () => {
-    dir = await makeAppDir({ wat: ['counter', 'trap-on-data', 'hello', 'retry', 'give-up', 'spin'] });
+    dir = await makeAppDir({ wat: ['counter', 'grow-per-event', 'trap-on-data', 'hello', 'retry', 'give-up', 'spin'] });
     const { manifest } = await parseManifest(MANIFEST, join(dir, 'spindle.toml'));
     executor = await Executor.load(manifest, { cacheDir: join(dir, 'cache'), logger: collectingLogger([]) });
   });
@@ -79,7 +82,13 @@ describe('executor', () => {
   it('replaces a pooled instance whose memory grew past recycle_above_memory', async () => {
     const counts = [];
     for (let i = 0; i < 3; i++) counts.push(count(await executor.dispatch('leaky', event())));
-    assert.deepEqual(counts, [1, 1, 1], 'a 64 KiB instance is over a 32 KiB threshold after every event');
+    assert.deepEqual(counts, [1, 1, 1], 'from 64 KiB to 256 KiB in one event is past a 200 KiB threshold');
+  });
+
+  it('keeps a pooled instance that has not grown, even above recycle_above_memory', async () => {
+    const counts = [];
+    for (let i = 0; i < 3; i++) counts.push(count(await executor.dispatch('steady', event())));
+    assert.deepEqual(counts, [1, 2, 3], 'a fresh 64 KiB instance would be no smaller');
   });
 
   it('gives every event a fresh instance in per-event isolation', async () => {

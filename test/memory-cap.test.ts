@@ -85,21 +85,28 @@ const MANIFEST = `
 spindle_manifest_version = 1
 [application]
 name = "memory-test"
+# recycle_above_memory as large as memory: instances are never replaced for their size.
 [component.grower]
 source = "grow-per-event.wasm"
 memory = "576KiB"
 recycle_above_memory = "576KiB"
+[component.recycled-grower]
+source = "grow-per-event.wasm"
+memory = "576KiB"
 [component.js]
 source = "${join(JS_FIXTURES, 'build', 'handler.wasm')}"
 memory = "24MiB"
 recycle_above_memory = "24MiB"
+[component.recycled-js]
+source = "${join(JS_FIXTURES, 'build', 'handler.wasm')}"
+memory = "24MiB"
 `;
 
 function event(path = ''): SpindleEvent {
   return { id: newEventId(), source: '/test', type: 'test.event', data: new Uint8Array(), attributes: [['http.path-info', path]] };
 }
 
-/** 'ok <body>' or '<failure kind>: <message>' for each outcome. */
+/** An outcome as 'ok <body>' or '<failure kind>: <message>'. */
 function summary(outcome: Outcome): string {
   return outcome.ok ? `ok ${new TextDecoder().decode(outcome.reply.body)}` : `${outcome.failure.kind}: ${outcome.failure.message}`;
 }
@@ -147,5 +154,22 @@ describe('a guest at its memory limit', () => {
     const failed = outcomes.at(-1)!;
     assert.match(failed, /^memory-limit: memory limit of 24MiB reached \([\d.]+MiB in use\): guest trapped: /);
     assert.ok(outcomes.length > 20, `the guest held on to 256 KiB an event for ${outcomes.length - 1} events first`);
+  });
+
+  it('replaces a pooled WAT guest that grows every event before it reaches its cap', async () => {
+    // Past 75% of 576 KiB (432 KiB) after its second event, so no instance reaches a third.
+    const counts = [];
+    for (let i = 0; i < 6; i++) counts.push(count(await executor.dispatch('recycled-grower', event())));
+    assert.deepEqual(counts, ['1', '2', '1', '2', '1', '2']);
+  });
+
+  it('replaces a pooled JavaScript guest that grows every event before it reaches its cap', async () => {
+    // The same guest fails within 80 events when never replaced (above); here none fails.
+    const outcomes: string[] = [];
+    for (let i = 0; i < 160; i++) outcomes.push(summary(await executor.dispatch('recycled-js', event('/keep'))));
+    assert.deepEqual(outcomes.filter((o) => !o.startsWith('ok')), []);
+    const counts = outcomes.map((o) => Number(o.slice('ok '.length)));
+    const replaced = counts.filter((c, i) => i > 0 && c <= counts[i - 1]!).length;
+    assert.ok(replaced >= 2, `instances were replaced ${replaced} times: ${counts.join(' ')}`);
   });
 });

@@ -42,6 +42,9 @@ export interface GuestSpec {
   restorable: boolean;
   /** Pooled instances are replaced after this many events, when set. */
   recycleAfterEvents?: number;
-  /** Pooled instances are replaced once their linear memory exceeds this many bytes, when set. */
-  recycleAboveMemory?: number;
+  /**
+   * Pooled instances are replaced once their linear memory has grown past this many bytes:
+   * `recycle_above_memory`, or a share of the cap.
+   */
+  recycleAboveMemory: number;
 }

@@ -15,6 +15,12 @@ const name = (what: string) =>
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The most a 32-bit linear memory can hold. */
 const MAX_MEMORY = 4 * 1024 ** 3;
+/**
+ * Without `recycle_above_memory`, a pooled instance is replaced once it has grown past this share
+ * of `memory`: a guest that grows slowly (a leak, or a JavaScript engine's own growth) is
+ * replaced between events rather than failing mid-event at the cap.
+ */
+export const DEFAULT_RECYCLE_MEMORY_SHARE = 0.75;
 /** The largest HTTP body held in memory for one request. */
 const MAX_BODY = 1024 ** 3;
 
@@ -142,7 +148,9 @@ export const componentSchema = z.strictObject({
     .describe('"pooled": replace an instance after it has handled this many events.'),
   recycle_above_memory: size(MAX_MEMORY)
     .optional()
-    .describe('"pooled": replace an instance whose linear memory has grown past this (e.g. a slow leak).'),
+    .describe(
+      `"pooled": replace an instance whose linear memory has grown past this (e.g. a slow leak). Default: ${DEFAULT_RECYCLE_MEMORY_SHARE * 100}% of memory; set it to memory to replace instances by recycle_after_events alone.`,
+    ),
   max_concurrency: z.number().int().min(1).default(64).describe('Events in flight for this component; beyond it HTTP answers 503.'),
   overload_wait: duration
     .optional()

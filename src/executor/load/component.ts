@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { grantsFor } from '../../capabilities/grants.js';
 import { ComponentLoadError } from '../../errors.js';
-import type { ComponentConfig } from '../../manifest/schema.js';
+import { DEFAULT_RECYCLE_MEMORY_SHARE, type ComponentConfig } from '../../manifest/schema.js';
 import { formatSize } from '../../manifest/units.js';
 import { WASM_PAGE, type ComponentWorld, type GuestSpec } from '../guest-spec.js';
 import { snapshotFiles } from './files.js';
@@ -154,7 +154,7 @@ export async function loadComponent(
       memoryCapBytes: maxPages * WASM_PAGE,
       restorable,
       ...(config.recycle_after_events ? { recycleAfterEvents: config.recycle_after_events } : {}),
-      ...(config.recycle_above_memory ? { recycleAboveMemory: config.recycle_above_memory } : {}),
+      recycleAboveMemory: config.recycle_above_memory ?? Math.floor(maxPages * WASM_PAGE * DEFAULT_RECYCLE_MEMORY_SHARE),
     },
   };
 }

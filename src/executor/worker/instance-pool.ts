@@ -2,7 +2,10 @@
  * Where a component's instances come from, by isolation mode:
  * - `pooled`: instances are kept warm and reused; one that trapped is dropped, never reused,
  *   and one that has served `recycleAfterEvents` events or grown past `recycleAboveMemory` is
- *   dropped too, so a slow leak or drifting state in a guest never lives for ever.
+ *   dropped too, so a slow leak or drifting state in a guest never lives for ever, and a guest
+ *   growing towards its memory cap is replaced between events instead of failing in one. An
+ *   instance that has not grown since it was made is kept whatever its size: its replacement
+ *   would be no smaller.
  * - `per-event`: every event sees a fresh instance. When the component's state can be captured
  *   (`instance-state.ts`), one instance is kept and put back to its state after instantiation
  *   before each event; otherwise a fresh instance is made, one spare prepared ahead.
@@ -12,7 +15,7 @@
  */
 import type { Guest, GuestInstance } from './guest.js';
 import { captureState, restoreState, type InstanceState } from './instance-state.js';
-import { memorySizes } from './memory-watch.js';
+import { grownSinceMade, memoryInUse } from './memory-watch.js';
 
 export interface InstancePool {
   acquire(): Promise<GuestInstance>;
@@ -44,7 +47,7 @@ function pooled(guest: Guest): InstancePool {
     const events = (served.get(instance) ?? 0) + 1;
     served.set(instance, events);
     if (recycleAfterEvents !== undefined && events >= recycleAfterEvents) return true;
-    return recycleAboveMemory !== undefined && memorySizes(instance).reduce((a, b) => a + b, 0) > recycleAboveMemory;
+    return grownSinceMade(instance) && memoryInUse(instance) > recycleAboveMemory;
   };
   return {
     async acquire() {
