@@ -8,6 +8,17 @@
  * side. This module imports nothing that opens a connection, so worker code may depend on it.
  */
 
+/** The interfaces of Spindle's own world a guest may import (`wit/spindle.wit`), unversioned. */
+export const SPINDLE_INTERFACES = [
+  'spindle:app/types',
+  'spindle:app/log',
+  'spindle:app/pubsub',
+  'spindle:app/queue',
+  'spindle:app/key-value',
+  'spindle:app/variables',
+] as const;
+export type SpindleInterface = (typeof SPINDLE_INTERFACES)[number];
+
 /** What a component is allowed to touch, from its manifest entry. */
 export interface Grants {
   keyValueStores: string[];

@@ -8,7 +8,7 @@
 import { errorMessage } from '../errors.js';
 import type { LogLevel } from '../log.js';
 import { globToRegExp } from '../util/glob.js';
-import { INVALID_ERROR_NAME, type BlockingHostServices, type Grants } from './contract.js';
+import { INVALID_ERROR_NAME, type BlockingHostServices, type Grants, type SpindleInterface } from './contract.js';
 
 /** What the imports need from the worker around them. */
 export interface CapabilityHost {
@@ -30,7 +30,7 @@ export function logDenied(log: CapabilityHost['log'], capability: string, messag
 }
 
 /** The import object entries for `spindle:app/*`, keyed as jco's instantiate expects. */
-export function capabilityImports(host: CapabilityHost): Record<string, unknown> {
+export function capabilityImports(host: CapabilityHost): Record<SpindleInterface, unknown> {
   const { grants } = host;
   const channelGrants = grants.publishChannels.map(globToRegExp);
 

@@ -12,6 +12,40 @@ export const WASM_PAGE = 65_536;
 /** Mutable globals are exported under this prefix (`load/global-export.ts`) so state can be restored. */
 export const GLOBAL_EXPORT_PREFIX = 'spindle.global.';
 
+/** The WASI 0.2 interfaces every guest's imports are served from (`worker/wasi-shim.ts`), unversioned. */
+export const WASI_INTERFACES = [
+  'wasi:cli/environment',
+  'wasi:cli/exit',
+  'wasi:cli/stdin',
+  'wasi:cli/stdout',
+  'wasi:cli/stderr',
+  'wasi:cli/terminal-input',
+  'wasi:cli/terminal-output',
+  'wasi:cli/terminal-stdin',
+  'wasi:cli/terminal-stdout',
+  'wasi:cli/terminal-stderr',
+  'wasi:clocks/monotonic-clock',
+  'wasi:clocks/wall-clock',
+  'wasi:filesystem/preopens',
+  'wasi:filesystem/types',
+  'wasi:io/error',
+  'wasi:io/poll',
+  'wasi:io/streams',
+  'wasi:random/random',
+  'wasi:random/insecure',
+  'wasi:random/insecure-seed',
+  'wasi:http/types',
+  'wasi:http/outgoing-handler',
+  'wasi:sockets/network',
+  'wasi:sockets/instance-network',
+  'wasi:sockets/ip-name-lookup',
+  'wasi:sockets/tcp',
+  'wasi:sockets/tcp-create-socket',
+  'wasi:sockets/udp',
+  'wasi:sockets/udp-create-socket',
+] as const;
+export type WasiInterface = (typeof WASI_INTERFACES)[number];
+
 /** Which contract a component's exports fulfil; each has its caller in `worker/worlds/`. */
 export type ComponentWorld = 'handler' | 'http';
 

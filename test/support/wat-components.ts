@@ -264,12 +264,19 @@ export type WatComponentName = keyof typeof WAT_COMPONENTS | keyof typeof SANDBO
 export async function buildWatComponent(name: WatComponentName): Promise<Uint8Array> {
   const sandbox = name in SANDBOX_COMPONENTS;
   const body = sandbox ? SANDBOX_COMPONENTS[name as keyof typeof SANDBOX_COMPONENTS] : WAT_COMPONENTS[name as keyof typeof WAT_COMPONENTS];
-  // Imports must come first in a module; the sandbox bodies start with theirs.
-  const [imports, rest] = sandbox ? splitImports(body) : ['', body];
+  return buildWatComponentFor(body, sandbox ? 'sandbox' : 'handler');
+}
+
+/**
+ * Builds a component from a WAT `body` (its imports first) for `world`, declared in
+ * `extraWit` beside Spindle's WIT and the test worlds: for components that do not fit Spindle.
+ */
+export async function buildWatComponentFor(body: string, world: string, extraWit = ''): Promise<Uint8Array> {
+  // Imports must come first in a module; a body with any starts with them.
+  const [imports, rest] = body.trimStart().startsWith('(import') ? splitImports(body) : ['', body];
   const core = await parse(`(module ${imports} ${PRELUDE} ${rest})`);
-  const witSource = (await readFile(WIT_FILE, 'utf8')) + TEST_WORLDS;
-  const embedded = await componentEmbed({ binary: core, witSource, world: sandbox ? 'sandbox' : 'handler' });
-  return componentNew(embedded);
+  const witSource = (await readFile(WIT_FILE, 'utf8')) + TEST_WORLDS + extraWit;
+  return componentNew(await componentEmbed({ binary: core, witSource, world }));
 }
 
 function splitImports(body: string): [string, string] {

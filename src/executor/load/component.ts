@@ -10,6 +10,7 @@ import { ComponentLoadError } from '../../errors.js';
 import { DEFAULT_RECYCLE_MEMORY_SHARE, type ComponentConfig } from '../../manifest/schema.js';
 import { formatSize } from '../../manifest/units.js';
 import { WASM_PAGE, type ComponentWorld, type GuestSpec } from '../guest-spec.js';
+import { componentWorld } from './component-world.js';
 import { snapshotFiles } from './files.js';
 import { exportMutableGlobals } from './global-export.js';
 import { MemoryMinimumError, capMemories, capPages } from './memory-cap.js';
@@ -23,18 +24,6 @@ export interface LoadedComponent {
   cached: boolean;
   /** What a worker thread needs to run it. */
   guest: GuestSpec;
-}
-
-const HTTP_EXPORT = /^wasi:http\/incoming-handler@0\.2(\.\d+)?$/;
-
-function detectWorld(id: string, exports: Array<[string, string]>): ComponentWorld {
-  if (exports.some(([name, kind]) => name === 'handle' && kind === 'function')) return 'handler';
-  if (exports.some(([name]) => HTTP_EXPORT.test(name))) return 'http';
-  const found = exports.map(([name]) => name).join(', ') || 'nothing';
-  throw new ComponentLoadError(
-    `component "${id}" exports ${found}; expected Spindle's "handle" function (world spindle:app/handler) or wasi:http/incoming-handler`,
-    { component: id },
-  );
 }
 
 export interface LoadComponentOptions {
@@ -132,7 +121,7 @@ export async function loadComponent(
     throw new ComponentLoadError(`component "${id}": ${what} ${config.source}: ${reason}`, { component: id }, { cause });
   }
   const { transpiled, coreModules, restorable } = compiled;
-  const world = detectWorld(id, transpiled.exports);
+  const world = componentWorld(id, transpiled);
 
   return {
     id,

@@ -6,12 +6,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { transpile } from '@bytecodealliance/jco';
+import { componentWit, transpile } from '@bytecodealliance/jco';
 import { packageInfo } from '../../util/package-info.js';
 
 const JCO_VERSION = packageInfo('@bytecodealliance/jco').version;
 /** Bump when the options below change, so stale glue is never reused. */
-const LAYOUT = 1;
+const LAYOUT = 2;
 const GLUE = 'component.js';
 const META = 'meta.json';
 
@@ -22,12 +22,15 @@ export interface TranspiledComponent {
   coreModules: Map<string, Uint8Array>;
   /** The component's exports with their kind. */
   exports: Array<[string, 'function' | 'instance']>;
+  /** The component's world as WIT text: its imports and the types of its exports. */
+  wit: string;
   /** Whether this came from the cache. */
   cached: boolean;
 }
 
 interface Meta {
   exports: Array<[string, 'function' | 'instance']>;
+  wit: string;
 }
 
 export function componentHash(bytes: Uint8Array): string {
@@ -45,7 +48,7 @@ async function readCached(dir: string): Promise<TranspiledComponent | undefined>
   for (const file of await readdir(dir)) {
     if (file.endsWith('.wasm')) coreModules.set(file, await readFile(join(dir, file)));
   }
-  return { gluePath: join(dir, GLUE), coreModules, exports: meta.exports, cached: true };
+  return { gluePath: join(dir, GLUE), coreModules, exports: meta.exports, wit: meta.wit, cached: true };
 }
 
 /** Transpiles in progress in this process, by cache directory: one component file used by
@@ -83,7 +86,7 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<Transpiled
   }
   // The glue is an ES module; an explicit package.json keeps it one whatever surrounds the cache.
   await writeFile(join(staging, 'package.json'), '{"type":"module"}\n');
-  const meta: Meta = { exports: out.exports };
+  const meta: Meta = { exports: out.exports, wit: await componentWit(bytes) };
   await writeFile(join(staging, META), JSON.stringify(meta));
   try {
     await rename(staging, dir);

@@ -12,7 +12,7 @@
  */
 
 import { outgoingHandler, prepareOutgoingHttp, type OutgoingHttpHost } from '../../capabilities/outgoing-http.js';
-import type { FileTree } from '../guest-spec.js';
+import type { FileTree, WasiInterface } from '../guest-spec.js';
 
 /** Writes a guest's output stream, one complete line at a time. */
 export type LineSink = (line: string) => void;
@@ -134,7 +134,7 @@ function lineStream(sink: LineSink) {
  * The import object for one instance, keyed by unversioned interface name as jco's
  * instantiate expects.
  */
-export async function wasiImports(sandbox: GuestSandbox): Promise<Record<string, unknown>> {
+export async function wasiImports(sandbox: GuestSandbox): Promise<Record<WasiInterface, unknown>> {
   const s = await shim();
   const cli = s.cli.createCli({
     environment: sandbox.environment,
