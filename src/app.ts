@@ -93,9 +93,9 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
 
   const variables = resolveVariables(manifest, loaded.file);
   const redisUrl = redisUrlFor(manifest.runtime, options.redis);
-  const broker = createBroker(redisUrl, logger);
+  const broker = await createBroker(redisUrl, logger);
   const limits = manifest.runtime.key_value;
-  const keyValue = createKeyValue(redisUrl, manifest.application.name, {
+  const keyValue = await createKeyValue(redisUrl, manifest.application.name, {
     maxKeyBytes: limits.max_key_size,
     maxValueBytes: limits.max_value_size,
     maxStoreBytes: limits.max_store_size,

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { newEventId, type Outcome, type SpindleEvent } from '../src/event.js';
 import { ComponentLoadError } from '../src/errors.js';
 import { Executor } from '../src/executor/executor.js';
-import { transpileCached } from '../src/executor/load/transpile-cache.js';
+import { rewriteCached } from '../src/executor/load/rewrite-cache.js';
+import { transpileCached, transpileFile } from '../src/executor/load/transpile-cache.js';
 import { parseManifest } from '../src/app-manifest.js';
 import { collectingLogger, makeAppDir } from './support/harness.js';
 
@@ -156,7 +157,41 @@ describe('transpile cache', () => {
     assert.ok(results.every((r) => r === results[0]), 'one transpile serves every caller');
     const again = await transpileCached(bytes, join(dir, 'cache'));
     assert.equal(again.cached, true);
-    assert.deepEqual(await readdir(join(dir, 'cache')), [basename(dirname(again.gluePath))], 'no staging directory is left behind');
+    assert.deepEqual((await readdir(join(dir, 'cache'))).sort(), [basename(again.dir), 'glue'].sort(), 'no staging directory is left behind');
+  });
+
+  it('rewrites a core module once per page cap and reads it back after', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'spindle-rewrite-'));
+    let rewrites = 0;
+    const rewrite = (restorable: boolean) => async () => (rewrites++, { bytes: Uint8Array.of(rewrites), restorable });
+    assert.deepEqual(await rewriteCached(dir, 'core.wasm', 16, rewrite(true)), { bytes: Uint8Array.of(1), restorable: true });
+    const again = await rewriteCached(dir, 'core.wasm', 16, rewrite(false));
+    assert.deepEqual([rewrites, [...again.bytes], again.restorable], [1, [1], true], 'the second call reads what the first wrote');
+    assert.deepEqual(await rewriteCached(dir, 'core.wasm', 32, rewrite(false)), { bytes: Uint8Array.of(2), restorable: false }, 'another cap is another module');
+  });
+
+  it('keeps one copy of glue that components share, so a worker imports it once', async () => {
+    const dir = await makeAppDir({ wat: ['hello', 'echo'] });
+    const [hello, echo] = await Promise.all(['hello', 'echo'].map(async (name) => transpileCached(await readFile(join(dir, `${name}.wasm`)), join(dir, 'cache'))));
+    assert.notEqual(hello!.dir, echo!.dir, 'two components, two cache entries');
+    assert.equal(hello!.gluePath, echo!.gluePath);
+    assert.deepEqual((await readdir(dirname(hello!.gluePath))).sort(), [basename(hello!.gluePath), 'package.json'].sort());
+  });
+
+  it('finds an unchanged file\'s component without reading the file, and reads it again once it changes', async () => {
+    const dir = await makeAppDir({ wat: ['hello', 'echo'] });
+    const file = join(dir, 'component.wasm');
+    await copyFile(join(dir, 'hello.wasm'), file);
+    let reads = 0;
+    const read = () => (reads++, readFile(file));
+    const first = await transpileFile(file, join(dir, 'cache'), read);
+    const second = await transpileFile(file, join(dir, 'cache'), read);
+    assert.equal(reads, 1, 'the unchanged file was not read again');
+    assert.equal(second.dir, first.dir);
+    await copyFile(join(dir, 'echo.wasm'), file);
+    const changed = await transpileFile(file, join(dir, 'cache'), read);
+    assert.equal(reads, 2, 'the changed file was read');
+    assert.notEqual(changed.dir, first.dir);
   });
 });
 

@@ -1,9 +1,13 @@
-/** Chooses the broker driver for a run: embedded unless Redis is asked for. */
+/**
+ * Chooses the broker driver for a run: embedded unless Redis is asked for. The Redis driver
+ * (BullMQ, ioredis) is imported only when used, so an embedded app does not pay for loading it.
+ */
 import type { Logger } from '../log.js';
 import type { Broker } from './broker.js';
 import { createEmbeddedBroker } from './embedded.js';
-import { createRedisBroker } from './redis.js';
 
-export function createBroker(redisUrl: string | undefined, logger: Logger): Broker {
-  return redisUrl ? createRedisBroker({ url: redisUrl, logger }) : createEmbeddedBroker();
+export async function createBroker(redisUrl: string | undefined, logger: Logger): Promise<Broker> {
+  if (!redisUrl) return createEmbeddedBroker();
+  const { createRedisBroker } = await import('./redis.js');
+  return createRedisBroker({ url: redisUrl, logger });
 }

@@ -38,6 +38,29 @@ export function defaultCacheDir(manifestDir: string): string {
   return process.env.SPINDLE_CACHE_DIR || join(manifestDir, '.spindle', 'cache');
 }
 
+/** Loads every component of `manifest`; fails with every component that could not load. */
+async function loadComponents(manifest: Manifest, options: ExecutorOptions): Promise<LoadedComponent[]> {
+  const entries = Object.entries(manifest.component);
+  let done = 0;
+  const shared: CompileCache = new Map();
+  const results = await Promise.allSettled(
+    entries.map(async ([id, config]) => {
+      const started = performance.now();
+      const component = await loadComponent(id, config, options, shared);
+      options.onLoaded?.(component, performance.now() - started, ++done, entries.length);
+      return component;
+    }),
+  );
+  const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+  if (failed.length > 0) {
+    const first = failed[0];
+    throw failed.length === 1 && first instanceof ComponentLoadError
+      ? first
+      : new ComponentLoadError(failed.map(errorMessage).join('\n'), {}, { cause: first });
+  }
+  return results.map((r) => (r as PromiseFulfilledResult<LoadedComponent>).value);
+}
+
 export class Executor {
   readonly #components: Map<string, Running>;
   readonly #workers: WorkerPool;
@@ -57,36 +80,24 @@ export class Executor {
    * every component that could not load.
    */
   static async load(manifest: Manifest, options: ExecutorOptions): Promise<Executor> {
-    const entries = Object.entries(manifest.component);
-    let done = 0;
-    const shared: CompileCache = new Map();
-    const results = await Promise.allSettled(
-      entries.map(async ([id, config]) => {
-        const started = performance.now();
-        const component = await loadComponent(id, config, options, shared);
-        options.onLoaded?.(component, performance.now() - started, ++done, entries.length);
-        return component;
-      }),
-    );
-    const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-    if (failed.length > 0) {
-      const first = failed[0];
-      throw failed.length === 1 && first instanceof ComponentLoadError
-        ? first
-        : new ComponentLoadError(failed.map(errorMessage).join('\n'), {}, { cause: first });
-    }
-    const components = new Map<string, Running>();
-    for (const r of results) {
-      const component = (r as PromiseFulfilledResult<LoadedComponent>).value;
-      components.set(component.id, { component, admission: new Admission(component.config.max_concurrency) });
-    }
-    const workers = await WorkerPool.start({
+    const loading = loadComponents(manifest, options);
+    const starting = WorkerPool.start({
       size: Math.max(1, Math.floor(options.workers ?? availableParallelism())),
-      guests: [...components.values()].map((r) => r.component.guest),
+      guests: loading.then((loaded) => loaded.map((component) => component.guest)),
       logger: options.logger,
       ...(options.hostServices ? { hostServices: options.hostServices } : {}),
     });
-    return new Executor(components, workers, options.logger);
+    const [loaded, started] = await Promise.allSettled([loading, starting]);
+    if (loaded.status === 'rejected') {
+      if (started.status === 'fulfilled') await started.value.close();
+      throw loaded.reason;
+    }
+    if (started.status === 'rejected') throw started.reason;
+    const components = new Map<string, Running>();
+    for (const component of loaded.value) {
+      components.set(component.id, { component, admission: new Admission(component.config.max_concurrency) });
+    }
+    return new Executor(components, started.value, options.logger);
   }
 
   /** The components loaded, by id. */

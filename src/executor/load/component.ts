@@ -5,6 +5,7 @@
  * instances from (`worker/guest.ts`).
  */
 import { readFile } from 'node:fs/promises';
+import v8 from 'node:v8';
 import { grantsFor } from '../../capabilities/grants.js';
 import { ComponentLoadError } from '../../errors.js';
 import { DEFAULT_RECYCLE_MEMORY_SHARE, type ComponentConfig } from '../../manifest/schema.js';
@@ -12,9 +13,10 @@ import { formatSize } from '../../manifest/units.js';
 import { WASM_PAGE, type ComponentWorld, type GuestSpec } from '../guest-spec.js';
 import { componentWorld } from './component-world.js';
 import { snapshotFiles } from './files.js';
+import { rewriteCached } from './rewrite-cache.js';
 import { exportMutableGlobals } from './global-export.js';
 import { MemoryMinimumError, capMemories, capPages } from './memory-cap.js';
-import { transpileCached, type TranspiledComponent } from './transpile-cache.js';
+import { transpileFile, type TranspiledComponent } from './transpile-cache.js';
 
 export interface LoadedComponent {
   id: string;
@@ -31,6 +33,12 @@ export interface LoadComponentOptions {
   /** The app's resolved variables (`manifest/variables.ts`); none when absent. */
   variables?: Map<string, string>;
 }
+
+// V8 validates each function of a module when that function is first compiled instead of all
+// up front: a warm start of eight 12 MB JavaScript components compiles in 70 ms instead of 200.
+// Nothing unvalidated ever runs; a function that is not valid Wasm fails when first called
+// rather than at load, and only a component no toolchain produced has one.
+v8.setFlagsFromString('--wasm-lazy-validation');
 
 /** A component file read, transpiled and compiled under one memory cap. */
 interface CompiledFile {
@@ -58,26 +66,29 @@ class PrepareError extends Error {
 export type CompileCache = Map<string, Promise<CompiledFile>>;
 
 async function prepareFile(source: string, maxPages: number, cacheDir: string): Promise<CompiledFile> {
-  const bytes = await readFile(source).catch((cause) => {
-    throw new PrepareError('read', undefined, { cause });
-  });
-  const transpiled = await transpileCached(bytes, cacheDir).catch((cause) => {
-    throw new PrepareError('transpile', undefined, { cause });
+  const read = () =>
+    readFile(source).catch((cause) => {
+      throw new PrepareError('read', undefined, { cause });
+    });
+  const transpiled = await transpileFile(source, cacheDir, read).catch((cause) => {
+    throw cause instanceof PrepareError ? cause : new PrepareError('transpile', undefined, { cause });
   });
   const coreModules = new Map<string, WebAssembly.Module>();
   let restorable = true;
   await Promise.all(
-    [...transpiled.coreModules].map(async ([name, code]) => {
-      let capped: Uint8Array;
-      try {
-        capped = capMemories(code, maxPages);
-      } catch (cause) {
-        throw new PrepareError('cap', name, { cause });
-      }
-      const exported = exportMutableGlobals(capped);
-      if (exported) capped = exported.module;
-      else restorable = false;
-      const module = await WebAssembly.compile(capped as Uint8Array<ArrayBuffer>).catch((cause) => {
+    [...transpiled.coreModules].map(async ([name, read]) => {
+      const rewritten = await rewriteCached(transpiled.dir, name, maxPages, async () => {
+        let capped: Uint8Array;
+        try {
+          capped = capMemories(await read(), maxPages);
+        } catch (cause) {
+          throw new PrepareError('cap', name, { cause });
+        }
+        const exported = exportMutableGlobals(capped);
+        return exported ? { bytes: exported.module, restorable: true } : { bytes: capped, restorable: false };
+      });
+      if (!rewritten.restorable) restorable = false;
+      const module = await WebAssembly.compile(rewritten.bytes as Uint8Array<ArrayBuffer>).catch((cause) => {
         throw new PrepareError('compile', name, { cause });
       });
       coreModules.set(name, module);

@@ -1,25 +1,29 @@
 /**
  * Turns a component's bytes into jco's JavaScript glue plus its core modules, once. The result
  * is kept on disk under a hash of the bytes (and of jco's version), so a restart imports the
- * glue instead of transpiling again.
+ * glue instead of transpiling again. Glue is stored once per content under `glue/`: components
+ * built by the same toolchain have byte-identical glue (855 KB for componentize-js), and one
+ * file is one module for a worker to import, however many components use it.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { componentWit, transpile } from '@bytecodealliance/jco';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { packageInfo } from '../../util/package-info.js';
+import { knownHash, recordHash, sourceStamp } from './source-index.js';
 
 const JCO_VERSION = packageInfo('@bytecodealliance/jco').version;
 /** Bump when the options below change, so stale glue is never reused. */
-const LAYOUT = 2;
-const GLUE = 'component.js';
+const LAYOUT = 3;
+const GLUE_DIR = 'glue';
 const META = 'meta.json';
 
 export interface TranspiledComponent {
   /** Absolute path of the glue module exporting `instantiate(getCoreModule, imports)`. */
   gluePath: string;
-  /** Core module file names, as the glue asks for them, mapped to their bytes. */
-  coreModules: Map<string, Uint8Array>;
+  /** Where the transpiled files are; other derived files may be cached beside them. */
+  dir: string;
+  /** Core module file names, as the glue asks for them, each mapped to a reader of its bytes. */
+  coreModules: Map<string, () => Promise<Uint8Array>>;
   /** The component's exports with their kind. */
   exports: Array<[string, 'function' | 'instance']>;
   /** The component's world as WIT text: its imports and the types of its exports. */
@@ -31,6 +35,8 @@ export interface TranspiledComponent {
 interface Meta {
   exports: Array<[string, 'function' | 'instance']>;
   wit: string;
+  /** The glue's file name in the shared glue folder. */
+  glue: string;
 }
 
 export function componentHash(bytes: Uint8Array): string {
@@ -44,16 +50,32 @@ async function readCached(dir: string): Promise<TranspiledComponent | undefined>
   } catch {
     return undefined;
   }
-  const coreModules = new Map<string, Uint8Array>();
+  const coreModules = new Map<string, () => Promise<Uint8Array>>();
   for (const file of await readdir(dir)) {
-    if (file.endsWith('.wasm')) coreModules.set(file, await readFile(join(dir, file)));
+    if (file.endsWith('.wasm')) coreModules.set(file, () => readFile(join(dir, file)));
   }
-  return { gluePath: join(dir, GLUE), coreModules, exports: meta.exports, wit: meta.wit, cached: true };
+  return { dir, gluePath: join(dirname(dir), GLUE_DIR, meta.glue), coreModules, exports: meta.exports, wit: meta.wit, cached: true };
 }
 
 /** Transpiles in progress in this process, by cache directory: one component file used by
  * several components is transpiled once. */
 const inFlight = new Map<string, Promise<TranspiledComponent>>();
+
+/**
+ * The transpiled component of file `source`: from the cache without reading the file when the
+ * file is unchanged since it was cached (`source-index.ts`), else read with `read`, hashed and
+ * looked up or transpiled.
+ */
+export async function transpileFile(source: string, cacheDir: string, read: () => Promise<Uint8Array>): Promise<TranspiledComponent> {
+  const stamp = await sourceStamp(source);
+  const known = stamp && (await knownHash(cacheDir, source, stamp));
+  const hit = known && (await readCached(join(cacheDir, known)));
+  if (hit) return hit;
+  const bytes = await read();
+  const transpiled = await transpileCached(bytes, cacheDir);
+  if (stamp) await recordHash(cacheDir, source, stamp, basename(transpiled.dir));
+  return transpiled;
+}
 
 /** Transpiles `bytes` (or reuses the cached result) into `cacheDir/<hash>/`. */
 export function transpileCached(bytes: Uint8Array, cacheDir: string): Promise<TranspiledComponent> {
@@ -69,6 +91,8 @@ export function transpileCached(bytes: Uint8Array, cacheDir: string): Promise<Tr
 }
 
 async function transpileInto(bytes: Uint8Array, dir: string): Promise<TranspiledComponent> {
+  // jco loads its own tooling as WebAssembly; a warm start never needs it.
+  const { componentWit, transpile } = await import('@bytecodealliance/jco');
   const out = await transpile(bytes, {
     name: 'component',
     instantiation: 'async',
@@ -77,16 +101,16 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<Transpiled
   });
   const staging = `${dir}.${randomUUID()}.tmp`;
   await mkdir(staging, { recursive: true });
-  const coreModules = new Map<string, Uint8Array>();
+  const coreModules = new Map<string, () => Promise<Uint8Array>>();
+  let glue: string | undefined;
   for (const [file, content] of Object.entries(out.files)) {
-    // Type declarations are for editors; the runtime needs only the glue and core modules.
-    if (file.endsWith('.d.ts')) continue;
-    await writeFile(join(staging, file), content);
-    if (file.endsWith('.wasm')) coreModules.set(file, content);
+    if (file.endsWith('.wasm')) {
+      await writeFile(join(staging, file), content);
+      coreModules.set(file, async () => content);
+    } else if (file.endsWith('.js')) glue = await storeGlue(dirname(dir), content);
   }
-  // The glue is an ES module; an explicit package.json keeps it one whatever surrounds the cache.
-  await writeFile(join(staging, 'package.json'), '{"type":"module"}\n');
-  const meta: Meta = { exports: out.exports, wit: await componentWit(bytes) };
+  if (!glue) throw new Error('jco produced no glue module');
+  const meta: Meta = { exports: out.exports, wit: await componentWit(bytes), glue };
   await writeFile(join(staging, META), JSON.stringify(meta));
   try {
     await rename(staging, dir);
@@ -94,5 +118,20 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<Transpiled
     // Another process cached the same component first; its copy is as good as ours.
     await rm(staging, { recursive: true, force: true });
   }
-  return { gluePath: join(dir, GLUE), coreModules, ...meta, cached: false };
+  return { dir, gluePath: join(dirname(dir), GLUE_DIR, glue), coreModules, exports: meta.exports, wit: meta.wit, cached: false };
+}
+
+/** Writes `content` to the shared glue folder under its hash, unless it is there; returns its file name. */
+async function storeGlue(cacheDir: string, content: Uint8Array): Promise<string> {
+  const name = `${createHash('sha256').update(content).digest('hex').slice(0, 32)}.js`;
+  const folder = join(cacheDir, GLUE_DIR);
+  const path = join(folder, name);
+  if (await stat(path).then(() => true, () => false)) return name;
+  await mkdir(folder, { recursive: true });
+  // The glue is an ES module; an explicit package.json keeps it one whatever surrounds the cache.
+  await writeFile(join(folder, 'package.json'), '{"type":"module"}\n');
+  const staging = `${path}.${randomUUID()}.tmp`;
+  await writeFile(staging, content);
+  await rename(staging, path);
+  return name;
 }

@@ -30,8 +30,11 @@ const WORKER_SCRIPT = new URL('../worker/main.js', import.meta.url);
 export interface WorkerPoolOptions {
   /** Number of worker threads; at least 1. */
   size: number;
-  /** The components every worker loads. */
-  guests: GuestSpec[];
+  /**
+   * The components every worker loads. A promise lets the threads start while the components
+   * are still being compiled: a worker's own start-up then overlaps the main thread's work.
+   */
+  guests: GuestSpec[] | Promise<GuestSpec[]>;
   logger: Logger;
   /** Answers guests' synchronous host calls; without it every host call fails. */
   hostServices?: HostServices;
@@ -70,7 +73,7 @@ function failed(job: Job, kind: Failure['kind'], message: string, cause?: unknow
 }
 
 export class WorkerPool {
-  readonly #guests: GuestSpec[];
+  readonly #guests: Promise<GuestSpec[]>;
   readonly #logger: Logger;
   readonly #hostServices: HostServices | object;
   readonly #slots: Slot[] = [];
@@ -78,12 +81,17 @@ export class WorkerPool {
   #closing: Promise<void> | undefined;
 
   private constructor(options: WorkerPoolOptions) {
-    this.#guests = options.guests;
+    this.#guests = Promise.resolve(options.guests);
+    // A failed load is reported by `start`; the rejection must not also go unhandled here.
+    this.#guests.catch(() => {});
     this.#logger = options.logger;
     this.#hostServices = options.hostServices ?? {};
   }
 
-  /** Starts `size` workers and waits until each has loaded every component. */
+  /**
+   * Starts `size` workers and waits until each has loaded every component. Rejects with the
+   * guests' own error when they fail to load.
+   */
   static async start(options: WorkerPoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(options);
     const loads = await Promise.allSettled(Array.from({ length: Math.max(1, options.size) }, (_, i) => pool.#spawn(i)));
@@ -166,7 +174,15 @@ export class WorkerPool {
           this.#lose(slot, `worker ${index} stopped with exit code ${code}`);
         }
       });
-      thread.postMessage({ type: 'load', guests: this.#guests } satisfies ToWorker);
+      this.#guests.then(
+        (guests) => {
+          if (current()) thread.postMessage({ type: 'load', guests } satisfies ToWorker);
+        },
+        (err: unknown) => {
+          void thread.terminate();
+          reject(err);
+        },
+      );
     });
   }
 
