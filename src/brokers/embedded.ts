@@ -29,6 +29,7 @@ import {
 } from './broker.js';
 import { globToRegExp } from '../util/glob.js';
 import { drain } from '../util/drain.js';
+import { Fifo } from '../util/fifo.js';
 
 interface StoredJob {
   id: string;
@@ -44,11 +45,11 @@ interface StoredJob {
 const DEFAULT_POLICY: RetryPolicy = { attempts: 1, backoff: { type: 'fixed', delay: 0 } };
 
 class EmbeddedQueue {
-  readonly waiting: StoredJob[] = [];
+  readonly waiting = new Fifo<StoredJob>();
   readonly delayed = new Map<string, { job: StoredJob; timer: NodeJS.Timeout }>();
   readonly active = new Map<string, StoredJob>();
-  readonly completed: StoredJob[] = [];
-  readonly failed: StoredJob[] = [];
+  readonly completed = new Fifo<StoredJob>();
+  readonly failed = new Fifo<StoredJob>();
   readonly ids = new Set<string>();
   policy: RetryPolicy = DEFAULT_POLICY;
   declared = false;
@@ -62,7 +63,7 @@ class EmbeddedQueue {
     this.signal.emit('job');
   }
 
-  retain(list: StoredJob[], job: StoredJob, keep: number): void {
+  retain(list: Fifo<StoredJob>, job: StoredJob, keep: number): void {
     list.push(job);
     while (list.length > keep) this.ids.delete(list.shift()!.id);
   }
@@ -145,7 +146,7 @@ export function createEmbeddedBroker(): Broker {
           q.active.delete(job.id);
           if (err instanceof ReturnToQueueError) {
             job.attemptsMade--;
-            q.waiting.unshift(job);
+            q.waiting.unshiftAll([job]);
             return;
           }
           job.reason = err instanceof Error ? err.message : String(err);
@@ -195,15 +196,13 @@ export function createEmbeddedBroker(): Broker {
 
     async failedJobs(name, limit = 100): Promise<FailedJob[]> {
       return queue(name)
-        .failed.slice(-limit)
-        .reverse()
+        .failed.newest(limit)
         .map((j) => ({ id: j.id, data: j.data, attemptsMade: j.attemptsMade, reason: j.reason ?? '', failedAt: j.failedAt ?? 0 }));
     },
 
     async completedJobs(name, limit = 100): Promise<CompletedJob[]> {
       return queue(name)
-        .completed.slice(-limit)
-        .reverse()
+        .completed.newest(limit)
         .map((j) => ({ id: j.id, returnValue: j.returnValue, attemptsMade: j.attemptsMade }));
     },
 

@@ -35,6 +35,12 @@ export class Fifo<T> {
     return item;
   }
 
+  /** The newest `count` items, newest first, left in place. */
+  newest(count: number): T[] {
+    const all = [...this.#head.slice(this.#headAt), ...this.#tail];
+    return all.slice(Math.max(0, all.length - count)).reverse();
+  }
+
   /** Removes and returns everything, oldest first. */
   drain(): T[] {
     const all = [...this.#head.slice(this.#headAt), ...this.#tail];
