@@ -4,6 +4,8 @@ import type { LoadOptions } from './lib/load.js';
 export interface BenchContext {
   /** A scratch directory for manifests and components. */
   dir: string;
+  /** The repository's root. */
+  root: string;
   /** The built benchmark app (`bench/app`), whose build/ holds the JS components. */
   appDir: string;
   /** The compiled `bench/` directory, for child-process entry points. */

@@ -44,6 +44,7 @@ await buildComponents(await loadManifest(join(appDir, 'spindle.toml'), { checkSo
 const redis = await startRedis();
 const dir = await mkdtemp(join(tmpdir(), 'spindle-bench-'));
 const ctx: BenchContext = {
+  root: ROOT,
   dir,
   appDir,
   distBench: join(ROOT, 'dist', 'bench'),
