@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ComponentLoadError } from '../../src/errors.js';
 import { makeAppDir, startTestApp } from '../support/harness.js';
@@ -23,16 +23,26 @@ component = "misfit"
 source = "misfit.wasm"
 `;
 
-/** Starts an app whose one component is `wasm`, expecting the load to be refused. */
-async function refusedAtLoad(wasm: Uint8Array, message: RegExp): Promise<void> {
+/** Writes `wasm` where the manifest's one component is, and returns the manifest. */
+async function withComponent(wasm: Uint8Array): Promise<{ manifest: string; dir: string }> {
   const dir = await makeAppDir({});
   await writeFile(join(dir, 'misfit.wasm'), wasm);
-  await assert.rejects(startTestApp({ manifest: manifest.replace('misfit.wasm', join(dir, 'misfit.wasm')) }), (err: unknown) => {
-    assert.ok(err instanceof ComponentLoadError, String(err));
-    assert.equal(err.context.component, 'misfit');
-    assert.match(err.message, message);
-    return true;
-  });
+  return { manifest: manifest.replace('misfit.wasm', join(dir, 'misfit.wasm')), dir };
+}
+
+/** Starts an app whose one component is `wasm`, expecting the load to be refused. */
+async function refusedAtLoad(wasm: Uint8Array, message: RegExp): Promise<void> {
+  const app = await withComponent(wasm);
+  try {
+    await assert.rejects(startTestApp({ manifest: app.manifest }), (err: unknown) => {
+      assert.ok(err instanceof ComponentLoadError, String(err));
+      assert.equal(err.context.component, 'misfit');
+      assert.match(err.message, message);
+      return true;
+    });
+  } finally {
+    await rm(app.dir, { recursive: true, force: true });
+  }
 }
 
 describe('components that do not fit are refused at load', () => {
@@ -75,13 +85,13 @@ describe('components that do not fit are refused at load', () => {
       `world patched { include handler; import wasi:clocks/monotonic-clock@0.2.99; }
        package wasi:clocks@0.2.99 { interface monotonic-clock { now: func() -> u64; } }`,
     );
-    const dir = await makeAppDir({});
-    await writeFile(join(dir, 'misfit.wasm'), wasm);
-    const t = await startTestApp({ manifest: manifest.replace('misfit.wasm', join(dir, 'misfit.wasm')) });
+    const app = await withComponent(wasm);
+    const t = await startTestApp({ manifest: app.manifest });
     try {
       assert.equal((await fetch(t.url)).status, 204);
     } finally {
       await t.stop();
+      await rm(app.dir, { recursive: true, force: true });
     }
   });
 });
