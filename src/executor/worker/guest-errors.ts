@@ -19,6 +19,28 @@ export class GuestCallError extends Error {
   }
 }
 
+/**
+ * What each trap V8 reports means, in the words Wasm runtimes use. jco's glue rewrites V8's
+ * terse messages into such words (with a "wasm trap: " prefix); calls made straight on the
+ * core instance get V8's own. Either way the failure reads the same.
+ */
+const TRAP_WORDS: Record<string, string> = {
+  unreachable: 'unreachable instruction executed',
+  'wasm `unreachable` instruction executed': 'unreachable instruction executed',
+  'memory access out of bounds': 'out of bounds memory access',
+  'divide by zero': 'integer divide by zero',
+  'remainder by zero': 'integer divide by zero',
+  'divide result unrepresentable': 'integer overflow',
+  'float unrepresentable in integer range': 'invalid conversion to integer',
+  'table index is out of bounds': 'undefined element: out of bounds table access',
+  'function signature mismatch': 'indirect call type mismatch',
+};
+
+function trapWords(message: string): string {
+  const bare = message.replace(/^wasm trap: /, '');
+  return TRAP_WORDS[bare] ?? bare;
+}
+
 /** Sorts what a guest call threw into a failure kind. */
 export function classifyGuestError(err: unknown): GuestCallError {
   if (err instanceof GuestCallError) return err;
@@ -27,6 +49,6 @@ export function classifyGuestError(err: unknown): GuestCallError {
     return new GuestCallError(e.payload.tag, String(e.payload.val), false, { cause: err });
   }
   if (e?.exitError) return new GuestCallError('trap', `guest called exit(${e.code ?? ''})`, true, { cause: err });
-  if (err instanceof WebAssembly.RuntimeError) return new GuestCallError('trap', `guest trapped: ${err.message}`, true, { cause: err });
+  if (err instanceof WebAssembly.RuntimeError) return new GuestCallError('trap', `guest trapped: ${trapWords(err.message)}`, true, { cause: err });
   return new GuestCallError('internal', errorMessage(err), true, { cause: err });
 }

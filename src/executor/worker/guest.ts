@@ -10,6 +10,7 @@ import { outboundPolicy } from '../../capabilities/outbound-hosts.js';
 import type { GuestSpec } from '../guest-spec.js';
 import { recordMemories, type CoreInstantiate } from './memory-watch.js';
 import { wasiImports, type GuestSandbox, type LineSink } from './wasi-shim.js';
+import { handlerCore, handlerCores, type HandlerCore } from './worlds/handler-abi.js';
 
 /** The part of a component's `timeout` one host call may take. */
 const HOST_CALL_SHARE = 0.8;
@@ -68,8 +69,15 @@ export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Gu
     spec,
     async instantiate() {
       const record = recordMemories();
-      const instance = await glue.instantiate(getCoreModule, { ...(await wasiImports(sandbox)), ...capabilities }, record.instantiateCore);
+      let core: HandlerCore | undefined;
+      const instantiateCore: CoreInstantiate = async (module, imports) => {
+        const made = await record.instantiateCore(module, imports);
+        if (spec.world === 'handler') core ??= handlerCore(made.exports);
+        return made;
+      };
+      const instance = await glue.instantiate(getCoreModule, { ...(await wasiImports(sandbox)), ...capabilities }, instantiateCore);
       record.attach(instance);
+      if (core) handlerCores.set(instance, core);
       return instance;
     },
   };

@@ -5,6 +5,7 @@
  */
 import type { Reply, SpindleEvent } from '../../../event.js';
 import { classifyGuestError } from '../guest-errors.js';
+import { callHandlerCore, handlerCores } from './handler-abi.js';
 import type { GuestInstance } from '../guest.js';
 
 interface GuestEvent {
@@ -24,8 +25,19 @@ interface GuestReply {
   body?: Uint8Array;
 }
 
-/** Calls Spindle's `handle` export. */
+/**
+ * Calls Spindle's `handle` export: straight on its core instance when the component has the
+ * core exports the canonical ABI names (`handler-abi.ts`), through jco's glue otherwise.
+ */
 export function callHandler(instance: GuestInstance, event: SpindleEvent): Reply {
+  const core = handlerCores.get(instance);
+  if (core) {
+    try {
+      return callHandlerCore(core, event);
+    } catch (err) {
+      throw classifyGuestError(err);
+    }
+  }
   const guestEvent: GuestEvent = {
     id: event.id,
     source: event.source,
