@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { loadComponent } from '../src/executor/load/component.js';
 import { prepareGuest } from '../src/executor/worker/guest.js';
-import { quietHost } from './lib/quiet-host.js';
+import { quietHost } from '../test/support/quiet-host.js';
 import { captureState, restoreState } from '../src/executor/worker/instance-state.js';
 import { parseManifest } from '../src/app-manifest.js';
 import { writeWatComponent } from '../test/support/wat-components.js';

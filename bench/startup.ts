@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadComponent } from '../src/executor/load/component.js';
 import { prepareGuest } from '../src/executor/worker/guest.js';
-import { quietHost } from './lib/quiet-host.js';
+import { quietHost } from '../test/support/quiet-host.js';
 import { memoryInUse } from '../src/executor/worker/memory-watch.js';
 import { loadManifest, parseManifest } from '../src/app-manifest.js';
 import { buildComponents } from '../src/build/build.js';

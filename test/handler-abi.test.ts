@@ -13,26 +13,15 @@ import { loadManifest, parseManifest } from '../src/app-manifest.js';
 import { buildComponents } from '../src/build/build.js';
 import type { SpindleEvent } from '../src/event.js';
 import { loadComponent } from '../src/executor/load/component.js';
-import { prepareGuest, type Guest, type GuestHost } from '../src/executor/worker/guest.js';
+import { prepareGuest, type Guest } from '../src/executor/worker/guest.js';
 import { callHandler } from '../src/executor/worker/worlds/handler.js';
 import { handlerCores } from '../src/executor/worker/worlds/handler-abi.js';
 import { makeAppDir } from './support/harness.js';
+import { quietHost } from './support/quiet-host.js';
 import type { WatComponentName } from './support/wat-components.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/js/spindle.toml', import.meta.url));
 const JS_HANDLER = join(fileURLToPath(new URL('../../test/fixtures/js/', import.meta.url)), 'build', 'handler.wasm');
-
-const host: GuestHost = {
-  stdout: () => {},
-  stderr: () => {},
-  log: () => {},
-  services: () =>
-    new Proxy({} as ReturnType<GuestHost['services']>, {
-      get: (_, method) => () => {
-        throw new Error(`no host services here (${String(method)})`);
-      },
-    }),
-};
 
 const bytes = (n: number, seed = 7) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
 
@@ -69,7 +58,7 @@ async function prepare(source: string): Promise<Guest> {
   const dir = await makeAppDir({});
   const { manifest } = await parseManifest(`spindle_manifest_version = 1\n[application]\nname = "abi"\n[component.c]\nsource = "${source}"\n`, join(dir, 'spindle.toml'));
   const component = await loadComponent('c', manifest.component.c!, { cacheDir: join(dir, 'cache') });
-  return prepareGuest(component.guest, host);
+  return prepareGuest(component.guest, quietHost);
 }
 
 async function compare(guest: Guest, path: string): Promise<void> {

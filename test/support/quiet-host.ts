@@ -1,6 +1,6 @@
 import type { GuestHost } from '../../src/executor/worker/guest.js';
 
-/** A guest host for measuring instances alone: output dropped, no main thread to call. */
+/** A guest host for instances run alone, in tests and benchmarks: output dropped, no main thread to call. */
 export const quietHost: GuestHost = {
   stdout: () => {},
   stderr: () => {},
@@ -8,7 +8,7 @@ export const quietHost: GuestHost = {
   services: () =>
     new Proxy({} as ReturnType<GuestHost['services']>, {
       get: (_, method) => () => {
-        throw new Error(`no host services in this benchmark (${String(method)})`);
+        throw new Error(`no host services here (${String(method)})`);
       },
     }),
 };
