@@ -17,6 +17,8 @@ import type { KeyValue } from './kv/store.js';
 import { createLogger, type Logger } from './log.js';
 import type { Manifest, TriggerKind } from './manifest/schema.js';
 import { resolveVariables } from './manifest/variables.js';
+import { startAdminServer, type AdminServer } from './observability/admin-server.js';
+import { Metrics } from './observability/metrics.js';
 import { redactUrl, redisUrlFor } from './redis/url.js';
 import { triggerAdapters } from './triggers/registry.js';
 import { settleWithin } from './util/drain.js';
@@ -25,6 +27,8 @@ import type { Trigger, TriggerAdapter } from './triggers/trigger.js';
 export interface AppOptions {
   /** Overrides `runtime.listen`. */
   listen?: string;
+  /** Overrides `runtime.admin_listen`: serve /metrics, /healthz and /readyz on this host:port. */
+  admin?: string;
   /** Runs in redis mode on this Redis, whatever the manifest says. */
   redis?: string;
   /** How long start-up waits for Redis before failing; default 10 s. */
@@ -44,6 +48,8 @@ export interface App {
   keyValue: KeyValue;
   triggers: Trigger[];
   logger: Logger;
+  /** The admin listener, when `runtime.admin_listen` or the `admin` option asks for one. */
+  admin?: AdminServer;
   /**
    * Stops every trigger (draining events in flight), then the broker, key-value and executor,
    * within `drain_timeout` plus `SHUTDOWN_GRACE_MS` whatever Redis does. Resolves to the parts
@@ -69,12 +75,12 @@ export type EventObserver = (component: string, event: SpindleEvent, outcome: Ou
  * queue and job id, a schedule). Events the app cancelled because it was stopping are counted
  * by the executor instead of logged one by one.
  */
-function loggedDispatch(dispatch: Dispatch, logger: Logger, observe?: EventObserver): Dispatch {
+function loggedDispatch(dispatch: Dispatch, logger: Logger, observers: EventObserver[]): Dispatch {
   return async (component, event, options) => {
     const started = performance.now();
     const outcome = await dispatch(component, event, options);
     const elapsed = performance.now() - started;
-    observe?.(component, event, outcome, elapsed);
+    for (const observe of observers) observe(component, event, outcome, elapsed);
     const ms = Math.round(elapsed * 100) / 100;
     const fields = { component, eventId: event.id, source: event.source, subject: event.subject, ms };
     if (outcome.ok) logger.debug(fields, 'event handled');
@@ -94,6 +100,8 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   const variables = resolveVariables(manifest, loaded.file);
   const redisUrl = redisUrlFor(manifest.runtime, options.redis);
   const broker = await createBroker(redisUrl, logger);
+  const adminListen = options.admin ?? manifest.runtime.admin_listen;
+  const metrics = adminListen ? new Metrics() : undefined;
   const limits = manifest.runtime.key_value;
   const keyValue = await createKeyValue(redisUrl, manifest.application.name, {
     maxKeyBytes: limits.max_key_size,
@@ -101,8 +109,10 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     maxStoreBytes: limits.max_store_size,
     maxStoreKeys: limits.max_store_keys,
   });
+  let admin: AdminServer | undefined;
   let executor: Executor;
   try {
+    if (adminListen) admin = await startAdminServer({ listen: adminListen, metrics: metrics!, logger, brokerReachable: () => broker.reachable() });
     executor = await Executor.load(manifest, {
       cacheDir: options.cacheDir ?? defaultCacheDir(loaded.dir),
       logger,
@@ -113,7 +123,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
         logger.info({ component: c.id, world: c.world, ms: Math.round(ms), cached: c.cached }, `loaded component ${i}/${total}: ${c.id}`),
     });
   } catch (err) {
-    await Promise.allSettled([broker.close(), keyValue.close()]);
+    await Promise.allSettled([broker.close(), keyValue.close(), admin?.close()]);
     throw err;
   }
 
@@ -121,23 +131,31 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   try {
     await broker.waitUntilReady(options.brokerReadyTimeoutMs ?? BROKER_READY_TIMEOUT_MS);
   } catch (err) {
-    await Promise.allSettled([broker.close(), keyValue.close(), executor.close()]);
+    await Promise.allSettled([broker.close(), keyValue.close(), executor.close(), admin?.close()]);
     throw err;
   }
 
-  const dispatch = loggedDispatch(executor.dispatch, logger, options.onEvent);
+  metrics?.watch({
+    admissions: () => executor.admissions(),
+    queues: [...new Set(manifest.trigger.queue.map((q) => q.queue))],
+    queueDepth: (queue) => broker.jobCounts(queue),
+    subscriberDrops: () => broker.subscriberDrops(),
+  });
+  const observers = [metrics?.observeEvent, options.onEvent].filter((o) => o !== undefined);
+  const dispatch = loggedDispatch(executor.dispatch, logger, observers);
   const triggers: Trigger[] = [];
   // Triggers stop taking events and drain; at drain_timeout closing the executor cancels what
   // still runs, so each trigger settles its own way (a 503, a job handed back to its queue)
   // while its connections are open; then the connections close.
   const stopAll = async (): Promise<string[]> => {
+    admin?.setLifecycle('draining');
     const drainMs = manifest.runtime.drain_timeout;
     const stopping = Object.fromEntries(triggers.map((t) => [`${t.kind} trigger`, t.stop({ drainMs: drainMs + SHUTDOWN_GRACE_MS / 2 })]));
     await settleWithin(stopping, drainMs);
     const executorClosed = executor.close();
     const triggersStopped = await settleWithin(stopping, SHUTDOWN_GRACE_MS / 2);
     const closed = await settleWithin(
-      { [`broker (${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'embedded'})`]: broker.close(), 'key-value': keyValue.close(), executor: executorClosed },
+      { [`broker (${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'embedded'})`]: broker.close(), 'key-value': keyValue.close(), executor: executorClosed, ...(admin ? { 'admin listener': admin.close() } : {}) },
       SHUTDOWN_GRACE_MS / 2,
     );
     for (const { label, err } of [...triggersStopped.failed, ...closed.failed]) logger.error({ err: errorMessage(err) }, `${label} failed to stop`);
@@ -151,7 +169,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     for (const [kind, configs] of Object.entries(manifest.trigger) as Array<[TriggerKind, unknown[]]>) {
       if (configs.length === 0) continue;
       const adapter = triggerAdapters[kind] as TriggerAdapter<typeof kind>;
-      const trigger = adapter.create(configs as never, { manifest, logger, broker });
+      const trigger = adapter.create(configs as never, { manifest, logger, broker, ...(metrics ? { metrics } : {}) });
       triggers.push(trigger);
       await trigger.start(dispatch);
     }
@@ -160,12 +178,13 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     throw err;
   }
 
+  admin?.setLifecycle('ready');
   let stopping: Promise<string[]> | undefined;
-  return { manifest, executor, broker, keyValue, triggers, logger, stop: () => (stopping ??= stopAll()) };
+  return { manifest, executor, broker, keyValue, triggers, logger, ...(admin ? { admin } : {}), stop: () => (stopping ??= stopAll()) };
 }
 
 /** `spindle up`: runs the app in `file` until a signal, then drains. Returns the exit code. */
-export async function runApp(file: string, options: { listen?: string; redis?: string; workers?: number; logLevel?: string }): Promise<number> {
+export async function runApp(file: string, options: { listen?: string; admin?: string; redis?: string; workers?: number; logLevel?: string }): Promise<number> {
   const logger = createLogger(options.logLevel ? { level: options.logLevel as 'info' } : {});
   const loaded = await loadManifest(file);
   const app = await startApp(loaded, { ...options, logger });

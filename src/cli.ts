@@ -15,9 +15,10 @@ import { parseDuration } from './manifest/units.js';
 const USAGE = `spindle — run WebAssembly components on events
 
 Usage:
-  spindle up [manifest] [--listen host:port] [--redis URL] [--workers n] [--log-level level]
+  spindle up [manifest] [--listen host:port] [--admin host:port] [--redis URL] [--workers n]
+            [--log-level level]
                             run the app until SIGINT/SIGTERM; --redis (or REDIS_URL)
-                            selects redis mode
+                            selects redis mode; --admin serves /metrics, /healthz, /readyz
   spindle validate [manifest]
                             check a manifest and print every problem
   spindle build [manifest] [--force] [--allow-outside]
@@ -110,6 +111,7 @@ const commands: Record<string, Command> = {
     const { runApp } = await import('./app.js');
     return runApp(file, {
       listen: flags.listen as string | undefined,
+      admin: flags.admin as string | undefined,
       redis: flags.redis as string | undefined,
       workers,
       logLevel: flags['log-level'] as string | undefined,
@@ -172,6 +174,7 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         listen: { type: 'string' },
+        admin: { type: 'string' },
         redis: { type: 'string' },
         delay: { type: 'string' },
         'job-id': { type: 'string' },

@@ -95,6 +95,11 @@ describe('source layout', () => {
     assert.deepEqual(violations(worker, (t) => load(t) || t === 'executor/pool/worker-pool.ts' || t === 'executor/executor.ts'), []);
   });
 
+  it('keeps observability/ fed by what the app hands it, never reaching into brokers, triggers or the executor', () => {
+    const allowed = (t: string) => within('observability')(t) || within('util')(t) || ['errors.ts', 'event.ts', 'log.ts'].includes(t);
+    assert.deepEqual(violations(within('observability'), (t) => !allowed(t)), []);
+  });
+
   it('lets only the top level import the top level', () => {
     const top = (m: string) => !m.includes('/') && !['errors.ts', 'event.ts', 'log.ts'].includes(m);
     assert.deepEqual(violations((m) => m.includes('/') && !within('build')(m), top), []);

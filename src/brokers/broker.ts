@@ -137,16 +137,18 @@ export interface Broker {
   /**
    * Fires `onTick` once per tick of `options.cron`, across every process sharing the broker.
    * Runs of one schedule never overlap and never pile up. A tick that comes while the previous
-   * one is still running is skipped by the embedded driver; on Redis it is the scheduler's
-   * single next job and runs, late, when the previous one ends.
+   * one is still running is skipped by the embedded driver (and `onSkip` called); on Redis it
+   * is the scheduler's single next job and runs, late, when the previous one ends.
    */
-  schedule(options: ScheduleOptions, onTick: (tick: Tick) => Promise<void>): Promise<Stoppable>;
+  schedule(options: ScheduleOptions, onTick: (tick: Tick) => Promise<void>, onSkip?: () => void): Promise<Stoppable>;
   /**
    * How many times the broker dropped this process's pub/sub subscriber (on Redis: closed it for
    * falling behind, past `client-output-buffer-limit pubsub`); each time, messages were lost.
    */
   subscriberDrops(): number;
-    /** Closes connections. Stop subscriptions, consumers and schedules first. Idempotent. */
+  /** False while the broker has lost its connection (on Redis: the commands connection is not ready). */
+  reachable(): boolean;
+  /** Closes connections. Stop subscriptions, consumers and schedules first. Idempotent. */
   close(): Promise<void>;
 }
 

@@ -206,7 +206,7 @@ export function createEmbeddedBroker(): Broker {
         .map((j) => ({ id: j.id, returnValue: j.returnValue, attemptsMade: j.attemptsMade }));
     },
 
-    async schedule(options: ScheduleOptions, onTick: (tick: Tick) => Promise<void>) {
+    async schedule(options: ScheduleOptions, onTick: (tick: Tick) => Promise<void>, onSkip?: () => void) {
       const inFlight = new Set<Promise<void>>();
       const task = cron.schedule(
         options.cron,
@@ -217,6 +217,7 @@ export function createEmbeddedBroker(): Broker {
         },
         { name: options.id, timezone: options.timezone, noOverlap: true },
       );
+      if (onSkip) task.on('execution:overlap', onSkip);
       let stopping: Promise<void> | undefined;
       return {
         stop(drainMs = 10_000) {
@@ -232,6 +233,7 @@ export function createEmbeddedBroker(): Broker {
 
     // Delivery in process never drops a subscriber; the pub/sub trigger bounds what waits.
     subscriberDrops: () => 0,
+    reachable: () => true,
 
     async close() {
       for (const q of queues.values()) for (const { timer } of q.delayed.values()) clearTimeout(timer);

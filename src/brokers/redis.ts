@@ -398,6 +398,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
 
     subscriberDrops: () => subscriberDrops,
 
+    reachable: () => commands?.status === 'ready',
+
     async close() {
       closed = true;
       clearInterval(declarationCheck);

@@ -17,6 +17,8 @@ export class Admission {
   readonly #limit: number;
   #inFlight = 0;
   readonly #waiting = new Fifo<Waiter>();
+  /** Waiters still in line; the queue also holds those that gave up, until their turn comes. */
+  #waitingCount = 0;
 
   constructor(limit: number) {
     this.#limit = limit;
@@ -26,6 +28,10 @@ export class Admission {
     return this.#inFlight;
   }
 
+  get waiting(): number {
+    return this.#waitingCount;
+  }
+
   /** Takes a place, waiting up to `waitMs`; false when none came in time. */
   enter(waitMs: number): Promise<boolean> | boolean {
     if (this.#inFlight < this.#limit) {
@@ -33,15 +39,24 @@ export class Admission {
       return true;
     }
     if (!(waitMs > 0)) return false;
+    this.#waitingCount++;
     return new Promise((resolve) => {
-      const waiter: Waiter = { wake: resolve, gone: false };
+      const waiter: Waiter = {
+        wake: (admitted) => {
+          this.#waitingCount--;
+          resolve(admitted);
+        },
+        gone: false,
+      };
       if (waitMs !== Infinity) {
         const timer = setTimeout(() => {
           waiter.gone = true;
+          this.#waitingCount--;
           resolve(false);
         }, waitMs);
         waiter.wake = (admitted) => {
           clearTimeout(timer);
+          this.#waitingCount--;
           resolve(admitted);
         };
       }

@@ -105,6 +105,11 @@ export class Executor {
     return new Map([...this.#components].map(([id, r]) => [id, r.component]));
   }
 
+  /** Events each component is running and events waiting for its room, by component id. */
+  admissions(): Map<string, { inFlight: number; waiting: number }> {
+    return new Map([...this.#components].map(([id, r]) => [id, { inFlight: r.admission.inFlight, waiting: r.admission.waiting }]));
+  }
+
   /** Runs `event` through component `id`. Bound to the instance, so it can be passed around. */
   readonly dispatch: Dispatch = async (id: string, event: SpindleEvent, options: DispatchOptions = {}): Promise<Outcome> => {
     const outcome = await this.#run(id, event, options);

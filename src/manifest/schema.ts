@@ -4,6 +4,7 @@
  * inferred from it, and `spindle schema` prints it as JSON Schema for editors.
  */
 import { z } from 'zod';
+import { parseListen } from '../util/http.js';
 import { formatSize, parseDuration, parseSize } from './units.js';
 
 const NAME = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
@@ -188,6 +189,14 @@ export const runtimeSchema = z.strictObject({
     .optional()
     .describe('Redis to use in redis mode; --redis and REDIS_URL override it.'),
   listen: z.string().default('127.0.0.1:3000').describe('host:port for HTTP triggers; --listen overrides it.'),
+  admin_listen: z
+    .string()
+    .superRefine((value, ctx) => {
+      const listen = parseListen(value);
+      if (typeof listen === 'string') ctx.addIssue({ code: 'custom', message: listen });
+    })
+    .optional()
+    .describe('host:port for the admin listener (/metrics, /healthz, /readyz); off unless set. --admin overrides it.'),
   max_body_size: size(MAX_BODY).default(1024 * 1024).describe('Largest HTTP request body accepted; larger gets 413.'),
   drain_timeout: duration.default(10_000).describe('How long shutdown waits for events in flight.'),
   key_value: keyValueLimitsSchema

@@ -66,8 +66,10 @@ function create(configs: CronTriggerConfig[], context: TriggerContext): Trigger 
             const event = toEvent(config, scheduledAt);
             logger.debug({ component: config.component, schedule: config.schedule, scheduledAt: event.time, eventId: event.id }, 'tick');
             // One tick at a time per schedule, so a tick may wait for room as long as it takes.
+            context.metrics?.cronTick(config.component, true);
             await dispatch(config.component, event, { waitForRoomMs: Infinity });
           },
+          () => context.metrics?.cronTick(config.component, false),
         );
         schedules.push(schedule);
       }

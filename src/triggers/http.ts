@@ -18,7 +18,7 @@ import { TriggerError, errorMessage, type ManifestProblem } from '../errors.js';
 import type { HttpTriggerConfig, Manifest } from '../manifest/schema.js';
 import { formatSize } from '../manifest/units.js';
 import { drain } from '../util/drain.js';
-import { HOP_BY_HOP, HOST_AND_PORT } from '../util/http.js';
+import { HOP_BY_HOP, HOST_AND_PORT, parseListen } from '../util/http.js';
 import { RouteTable, findRouteConflicts, validateRoute, type RouteMatch } from './http-routes.js';
 import type { StopOptions, Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
 
@@ -75,15 +75,6 @@ function writeReply(res: ServerResponse, eventId: string, reply: Reply): string 
   }
   res.end(reply.body);
   return undefined;
-}
-
-/** `host:port` (IPv6 hosts in brackets), or what is wrong with it. */
-function parseListen(listen: string): { host: string; port: number } | string {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen);
-  if (!m) return `invalid listen address "${listen}": expected host:port`;
-  const port = Number(m[3]);
-  if (port > 65_535) return `invalid listen address "${listen}": port ${port} is above 65535`;
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
 function check(configs: HttpTriggerConfig[], manifest: Manifest): ManifestProblem[] {

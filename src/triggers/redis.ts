@@ -62,6 +62,7 @@ function create(configs: RedisTriggerConfig[], context: TriggerContext): Trigger
           const size = message.data.byteLength;
           if (pending >= maxPending || pendingBytes + size > MAX_PENDING_BYTES) {
             dropped++;
+            context.metrics?.messagesDropped(config.component, 1);
             if (Date.now() - lastReport >= DROP_REPORT_MS) {
               logger.warn({ component: config.component, channel: message.channel, dropped, pending, pendingBytes }, 'component cannot keep up: dropping messages');
               lastReport = Date.now();

@@ -26,12 +26,21 @@ export interface Trigger {
   stop(options?: StopOptions): Promise<void>;
 }
 
+/** What triggers count that only they see; the app's metrics implement it. */
+export interface TriggerMetrics {
+  /** Pub/sub messages of `component` dropped past its buffer. */
+  messagesDropped(component: string, count: number): void;
+  /** A cron tick for `component`: fired, or skipped because the previous one still ran. */
+  cronTick(component: string, fired: boolean): void;
+}
+
 /** What a trigger is given besides its own manifest entries. */
 export interface TriggerContext {
   manifest: Manifest;
   logger: Logger;
   /** Pub/sub, queues and schedules, embedded or on Redis. */
   broker: Broker;
+  metrics?: TriggerMetrics;
 }
 
 export interface TriggerAdapter<K extends TriggerKind> {

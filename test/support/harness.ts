@@ -34,6 +34,8 @@ export interface TestAppOptions {
   redis?: string;
   /** Worker threads; the executor's default when absent. */
   workers?: number;
+  /** Serve the admin listener on this host:port. */
+  admin?: string;
 }
 
 export interface ObservedEvent {
@@ -81,6 +83,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
       logger: collectingLogger(logs),
       onEvent: (component, event, outcome) => events.push({ component, event, outcome }),
       ...(options.redis ? { redis: options.redis } : {}),
+      ...(options.admin ? { admin: options.admin } : {}),
     });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
