@@ -99,7 +99,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
 
   const variables = resolveVariables(manifest, loaded.file);
   const redisUrl = redisUrlFor(manifest.runtime, options.redis);
-  const broker = await createBroker(redisUrl, logger);
+  const broker = await createBroker(redisUrl, logger, manifest.runtime.queue_prefix);
   const adminListen = options.admin ?? manifest.runtime.admin_listen;
   const metrics = adminListen ? new Metrics() : undefined;
   const limits = manifest.runtime.key_value;

@@ -9,7 +9,7 @@ import { DEFAULT_REDIS_URL, redactUrl } from './redis/url.js';
 import { BrokerError, ManifestError, SpindleError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
 import { loadManifest } from './app-manifest.js';
-import { manifestSchema } from './manifest/schema.js';
+import { DEFAULT_QUEUE_PREFIX, manifestSchema } from './manifest/schema.js';
 import { parseDuration } from './manifest/units.js';
 
 const USAGE = `spindle — run WebAssembly components on events
@@ -36,7 +36,8 @@ Usage:
                             job counts by state, and failed jobs with their reasons
 
 The manifest defaults to ./spindle.toml. publish, enqueue and jobs speak to an app in redis
-mode through Redis itself: --redis, else REDIS_URL, else ${DEFAULT_REDIS_URL}.`;
+mode through Redis itself: --redis, else REDIS_URL, else ${DEFAULT_REDIS_URL}. enqueue and
+jobs take --queue-prefix when the app sets runtime.queue_prefix (default ${DEFAULT_QUEUE_PREFIX}).`;
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -62,7 +63,8 @@ async function withRedis<T>(flags: Flags, use: (broker: Broker, redis: string) =
   const shown = redactUrl(url);
   let broker: Broker;
   try {
-    broker = createRedisBroker({ url, logger: createLogger({ level: 'error' }) });
+    const queuePrefix = flags['queue-prefix'] as string | undefined;
+    broker = createRedisBroker({ url, logger: createLogger({ level: 'error' }), ...(queuePrefix ? { queuePrefix } : {}) });
   } catch (cause) {
     throw new UsageError(`cannot use Redis URL "${shown}": ${errorMessage(cause)}`, {}, { cause });
   }
@@ -174,6 +176,7 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         listen: { type: 'string' },
+        'queue-prefix': { type: 'string' },
         admin: { type: 'string' },
         redis: { type: 'string' },
         delay: { type: 'string' },

@@ -6,8 +6,8 @@ import type { Logger } from '../log.js';
 import type { Broker } from './broker.js';
 import { createEmbeddedBroker } from './embedded.js';
 
-export async function createBroker(redisUrl: string | undefined, logger: Logger): Promise<Broker> {
+export async function createBroker(redisUrl: string | undefined, logger: Logger, queuePrefix: string): Promise<Broker> {
   if (!redisUrl) return createEmbeddedBroker();
   const { createRedisBroker } = await import('./redis.js');
-  return createRedisBroker({ url: redisUrl, logger });
+  return createRedisBroker({ url: redisUrl, logger, queuePrefix });
 }

@@ -4,6 +4,10 @@
  * once across every process sharing the Redis. Spindle adds no coordination of its own beyond
  * the queues' retry policies (`queue-policy.ts`).
  *
+ * The app's queues live under BullMQ's own default prefix (`bull`), so plain BullMQ producers,
+ * bull-board and Taskforce see them unconfigured; what only Spindle reads (retry policies, the
+ * queues behind cron schedules) lives under `spindle`.
+ *
  * What a process declared (retry policies, job schedulers) is declared again whenever the
  * commands connection comes back, and checked now and then besides, because a Redis that
  * restarts without persistence (or is flushed) forgets it: cron would stop for good and new
@@ -12,6 +16,7 @@
 import { Queue, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BrokerError, errorMessage } from '../errors.js';
+import { DEFAULT_QUEUE_PREFIX } from '../manifest/schema.js';
 import { formatDuration } from '../manifest/units.js';
 import type { Logger } from '../log.js';
 import {
@@ -34,13 +39,16 @@ import { describePolicy, judgeDeclaration, parsePolicyRecord } from './queue-pol
 export interface RedisBrokerOptions {
   url: string;
   logger: Logger;
-  /** Key prefix for everything Spindle stores; default `spindle`. */
-  prefix?: string;
+  /** Key prefix of the app's queues; default BullMQ's own, `bull`. */
+  queuePrefix?: string;
   /** How often to check that Redis still holds what this process declared; default 30 s. */
   declarationCheckMs?: number;
 }
 
 type Handler = (message: Message) => Promise<void>;
+
+/** The prefix of every key only Spindle reads: retry policies, schedules' queues. */
+const SPINDLE_PREFIX = 'spindle';
 
 /** How long a queue's retry policy read from Redis is trusted before reading it again. */
 const POLICY_TTL_MS = 5_000;
@@ -50,7 +58,7 @@ const DECLARATION_CHECK_MS = 30_000;
 const REPLACE_IF_UNCHANGED = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0`;
 
 export function createRedisBroker(options: RedisBrokerOptions): Broker {
-  const prefix = options.prefix ?? 'spindle';
+  const queuePrefix = options.queuePrefix ?? DEFAULT_QUEUE_PREFIX;
   const log = options.logger.child({ broker: 'redis' });
   // Closing a client that never reached Redis ends its dead socket and, by ioredis's default,
   // keeps a 2 s timer that holds the process open: a one-off command would linger that long.
@@ -97,12 +105,14 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
   // options rather than a client, BullMQ owns and closes the connections it makes.
   const workerConnection = { ...base, maxRetriesPerRequest: null } as ConnectionOptions;
 
-  const queueFor = (name: string) => {
-    let q = queues.get(name);
+  /** The queue `name` under `prefix`: the app's queues by default, Spindle's own for schedules. */
+  const queueFor = (name: string, prefix = queuePrefix) => {
+    const key = `${prefix}:${name}`;
+    let q = queues.get(key);
     if (!q) {
       q = new Queue(name, { connection: command(), prefix });
       q.on('error', (err) => log.warn({ queue: name, err: err.message }, 'queue error'));
-      queues.set(name, q);
+      queues.set(key, q);
     }
     return q;
   };
@@ -141,7 +151,9 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     return (subscriber = client);
   };
 
-  const policyKey = (queue: string) => `${prefix}:policy:${queue}`;
+  // Queue names hold no ':', so a prefix other than the default cannot be mistaken for a name.
+  const policyKey = (queue: string) =>
+    queuePrefix === DEFAULT_QUEUE_PREFIX ? `${SPINDLE_PREFIX}:policy:${queue}` : `${SPINDLE_PREFIX}:policy:${queuePrefix}:${queue}`;
 
   /** A queue's policy as Redis holds it, else as this process declared it (Redis may have lost it a moment ago). */
   async function readPolicy(queue: string): Promise<RetryPolicy | undefined> {
@@ -203,7 +215,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
         try {
           for (const [queue, d] of declaredPolicies) if (!closed) await declarePolicy(queue, d.policy, d.app, true);
           for (const [id, s] of declaredSchedules) {
-            if (closed || (await queueFor(s.queue).getJobScheduler(id))) continue;
+            if (closed || (await queueFor(s.queue, SPINDLE_PREFIX).getJobScheduler(id))) continue;
             await s.upsert();
             log.info({ schedule: id, redis: address }, 'schedule was missing from Redis (restarted empty?); declared it again');
           }
@@ -332,7 +344,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
         },
         {
           connection: workerConnection,
-          prefix,
+          prefix: queuePrefix,
           concurrency: consume.concurrency,
           removeOnComplete: { count: consume.keepCompleted },
           removeOnFail: { count: consume.keepFailed },
@@ -362,7 +374,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     async schedule(schedule, onTick) {
       const queue = `cron-${schedule.id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
       const upsert = () =>
-        queueFor(queue).upsertJobScheduler(
+        queueFor(queue, SPINDLE_PREFIX).upsertJobScheduler(
           schedule.id,
           { pattern: schedule.cron, ...(schedule.timezone ? { tz: schedule.timezone } : {}) },
           { name: 'tick', opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } } },
@@ -382,7 +394,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
             inFlight.delete(p);
           }
         },
-        { connection: workerConnection, prefix, concurrency: 1 },
+        { connection: workerConnection, prefix: SPINDLE_PREFIX, concurrency: 1 },
       );
       worker.on('error', (err) => log.warn({ schedule: schedule.id, err: err.message }, 'schedule worker error'));
       let stopping: Promise<void> | undefined;

@@ -22,6 +22,8 @@ const MAX_MEMORY = 4 * 1024 ** 3;
  * replaced between events rather than failing mid-event at the cap.
  */
 export const DEFAULT_RECYCLE_MEMORY_SHARE = 0.75;
+/** Where queues live in Redis unless `runtime.queue_prefix` says otherwise: BullMQ's own default. */
+export const DEFAULT_QUEUE_PREFIX = 'bull';
 /** The largest HTTP body held in memory for one request. */
 const MAX_BODY = 1024 ** 3;
 
@@ -188,6 +190,11 @@ export const runtimeSchema = z.strictObject({
     .refine(isRedisUrl, { message: 'expected a Redis URL like "redis://host:6379/0" (redis:// or rediss://, a port up to 65535, a numeric database)' })
     .optional()
     .describe('Redis to use in redis mode; --redis and REDIS_URL override it.'),
+  queue_prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_{}-]+$/, "expected letters, digits, '-', '_' and braces (a Redis Cluster hash tag such as \"{bull}\")")
+    .default(DEFAULT_QUEUE_PREFIX)
+    .describe('Redis mode: the key prefix of the app\'s queues. BullMQ\'s default, so plain BullMQ producers and dashboards see them; Spindle\'s own keys keep "spindle:".'),
   listen: z.string().default('127.0.0.1:3000').describe('host:port for HTTP triggers; --listen overrides it.'),
   admin_listen: z
     .string()

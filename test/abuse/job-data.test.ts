@@ -47,7 +47,7 @@ describe('job data on Redis', () => {
     await buildComponents(await loadManifest(FIXTURES, { checkSources: false }));
     redis = await startRedis();
     t = await startTestApp({ manifest, wat: ['echo'], workers: 1, redis: redis.url });
-    plain = new Queue('inbox', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'spindle' });
+    plain = new Queue('inbox', { connection: { host: '127.0.0.1', port: redis.port } });
   });
   after(async () => {
     await plain?.close();

@@ -83,7 +83,7 @@ source = "retry.wasm"
     const tries = t.events.filter((e) => e.component === 'failing' && e.event.subject === id);
     assert.deepEqual(tries.map((e) => attr(e.event.attributes, 'queue.attempt')), ['1', '2', '3']);
     assert.ok(tries.every((e) => attr(e.event.attributes, 'queue.attempts') === '3'));
-    const queue = new Queue('flaky', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'spindle' });
+    const queue = new Queue('flaky', { connection: { host: '127.0.0.1', port: redis.port } });
     const job = await queue.getJob(id);
     await queue.close();
     assert.deepEqual(job?.opts.backoff, { type: 'fixed', delay: 50 });
