@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { jobIdProblem, type Broker } from './brokers/broker.js';
+import { JOB_ACTION_DONE, jobIdProblem, missingJob, type Broker, type JobAction } from './brokers/broker.js';
 import { DEFAULT_REDIS_URL, redactUrl } from './redis/url.js';
 import { BrokerError, ManifestError, SpindleError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
@@ -34,6 +34,14 @@ Usage:
                             no ':' and no control characters
   spindle jobs <queue> [--redis URL]
                             job counts by state, and failed jobs with their reasons
+  spindle jobs <queue> retry <id>|--all-failed
+                            put a failed job (or every one) back to waiting, attempts renewed
+  spindle jobs <queue> promote <id>
+                            run a delayed job (one waiting out its backoff, say) now
+  spindle jobs <queue> remove <id>
+                            delete a job that is not running
+  spindle jobs <queue> replay <id> [--data json]
+                            enqueue a new job with that job's data, or with --data instead
 
 The manifest defaults to ./spindle.toml. publish, enqueue and jobs speak to an app in redis
 mode through Redis itself: --redis, else REDIS_URL, else ${DEFAULT_REDIS_URL}. enqueue and
@@ -77,6 +85,16 @@ async function withRedis<T>(flags: Flags, use: (broker: Broker, redis: string) =
   } finally {
     await broker.close();
   }
+}
+
+/** `text`, once it parses as JSON; `what` names the argument in the error. */
+function jsonArgument(text: string, what: string): string {
+  try {
+    JSON.parse(text);
+  } catch (cause) {
+    throw new UsageError(`${what} is not JSON: ${errorMessage(cause)}`, {}, { cause });
+  }
+  return text;
 }
 
 function required(value: string | undefined, what: string): string {
@@ -131,11 +149,7 @@ const commands: Record<string, Command> = {
   async enqueue([queue, json], flags) {
     required(queue, '<queue>');
     const text = required(json, '<json>');
-    try {
-      JSON.parse(text);
-    } catch (cause) {
-      throw new UsageError(`the job data is not JSON: ${errorMessage(cause)}`, {}, { cause });
-    }
+    jsonArgument(text, 'the job data');
     const delayMs = flags.delay === undefined ? undefined : parseDuration(String(flags.delay));
     if (flags.delay !== undefined && delayMs === undefined) throw new UsageError(`--delay: expected a duration like "5s", got "${flags.delay}"`);
     const jobId = flags['job-id'] as string | undefined;
@@ -153,8 +167,9 @@ const commands: Record<string, Command> = {
     return 0;
   },
 
-  async jobs([queue], flags) {
+  async jobs([queue, action, id, ...extra], flags) {
     required(queue, '<queue>');
+    if (action !== undefined) return jobAction(queue!, action, id, extra, flags);
     const [counts, failed] = await withRedis(flags, (broker) => Promise.all([broker.jobCounts(queue!), broker.failedJobs(queue!, 20)]));
     console.log(`queue "${queue}": ${Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(', ')}`);
     if (failed.length > 0) {
@@ -167,6 +182,36 @@ const commands: Record<string, Command> = {
     return 0;
   },
 };
+
+const JOB_ACTIONS = ['retry', 'promote', 'remove', 'replay'];
+
+/** `spindle jobs <queue> <action> ...`: acts on one job, or on every failed job with `retry --all-failed`. */
+async function jobAction(queue: string, action: string, id: string | undefined, extra: string[], flags: Flags): Promise<number> {
+  if (!JOB_ACTIONS.includes(action)) throw new UsageError(`unknown jobs action "${action}": expected ${JOB_ACTIONS.join(', ')}`);
+  if (extra.length > 0) throw new UsageError(`unexpected arguments after the job id: ${extra.join(' ')}`);
+  if (flags.data !== undefined && action !== 'replay') throw new UsageError('--data is for replay');
+  if (flags['all-failed']) {
+    if (action !== 'retry') throw new UsageError('--all-failed is for retry');
+    if (id !== undefined) throw new UsageError('give a job id or --all-failed, not both');
+    const retried = await withRedis(flags, (broker) => broker.retryFailed(queue));
+    console.log(`retried ${retried} failed job(s) on "${queue}"`);
+    return 0;
+  }
+  const jobId = required(id, '<id>');
+  if (action !== 'replay') {
+    await withRedis(flags, (broker) => broker.actOnJob(queue, jobId, action as JobAction));
+    console.log(`${JOB_ACTION_DONE[action as JobAction]} job ${jobId} on "${queue}"`);
+    return 0;
+  }
+  const data = flags.data === undefined ? undefined : new TextEncoder().encode(jsonArgument(String(flags.data), '--data'));
+  const replayed = await withRedis(flags, async (broker) => {
+    const job = await broker.job(queue, jobId);
+    if (!job) throw missingJob(queue, jobId);
+    return broker.enqueue(queue, data ?? job.data);
+  });
+  console.log(`replayed job ${jobId} on "${queue}" as job ${replayed}`);
+  return 0;
+}
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -181,6 +226,8 @@ export async function main(argv: string[]): Promise<number> {
         redis: { type: 'string' },
         delay: { type: 'string' },
         'job-id': { type: 'string' },
+        data: { type: 'string' },
+        'all-failed': { type: 'boolean' },
         strict: { type: 'boolean' },
         workers: { type: 'string' },
         'log-level': { type: 'string' },

@@ -249,6 +249,44 @@ function testBroker(name: string, overlap: Overlap, create: () => Promise<Broker
       assert.equal((await broker.jobCounts(queue)).waiting, accepted.length);
     });
 
+    it('retries a failed job with its attempts renewed, and every failed job at once', async () => {
+      const queue = unique('q');
+      await broker.declareQueue(queue, policy(2), APP);
+      let fixed = false;
+      const attempts = new Map<string, number[]>();
+      track(await broker.consume(queue, consumeOptions(2), async (job) => {
+        attempts.set(job.id, [...(attempts.get(job.id) ?? []), job.attempt]);
+        if (!fixed) throw new Error('not yet');
+        return job.data;
+      }));
+      const ids = [await broker.enqueue(queue, bytes('{"n":1}')), await broker.enqueue(queue, bytes('{"n":2}')), await broker.enqueue(queue, bytes('{"n":3}'))];
+      await waitFor(async () => (await broker.jobCounts(queue)).failed === 3, 10_000, 'three failed jobs');
+      assert.equal((await broker.job(queue, ids[0]!))?.state, 'failed');
+      fixed = true;
+      await broker.actOnJob(queue, ids[0]!, 'retry');
+      await waitFor(async () => (await broker.job(queue, ids[0]!))?.state === 'completed', 5_000, 'the retried job to complete');
+      assert.deepEqual(attempts.get(ids[0]!), [1, 2, 1], 'a retry starts the attempts over');
+      assert.equal(await broker.retryFailed(queue), 2);
+      await waitFor(async () => (await broker.jobCounts(queue)).completed === 3, 5_000, 'every job completed');
+      assert.equal((await broker.jobCounts(queue)).failed, 0);
+      await assert.rejects(broker.actOnJob(queue, ids[1]!, 'retry'), new RegExp(`job "${ids[1]}" of queue "${queue}" is completed; only a failed job can be retried`));
+    });
+
+    it('promotes a delayed job, removes one, and tells a missing job apart', async () => {
+      const queue = unique('q');
+      const later = await broker.enqueue(queue, bytes('{"later":true}'), { delayMs: 3_600_000 });
+      const info = await broker.job(queue, later);
+      assert.equal(info?.state, 'delayed');
+      assert.equal(text(info?.data), '{"later":true}');
+      await broker.actOnJob(queue, later, 'promote');
+      assert.equal((await broker.job(queue, later))?.state, 'waiting');
+      await assert.rejects(broker.actOnJob(queue, later, 'promote'), /is waiting; only a delayed job can be promoted/);
+      await broker.actOnJob(queue, later, 'remove');
+      assert.equal(await broker.job(queue, later), undefined);
+      assert.equal((await broker.jobCounts(queue)).waiting, 0);
+      await assert.rejects(broker.actOnJob(queue, later, 'remove'), new RegExp(`job "${later}" of queue "${queue}" does not exist`));
+    });
+
     it('holds a delayed job back until its delay has passed', async () => {
       const queue = unique('q');
       const enqueued = Date.now();

@@ -96,6 +96,21 @@ export interface CompletedJob {
   attemptsMade: number;
 }
 
+export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed';
+
+/** A job as it is now, found by id. */
+export interface JobInfo {
+  id: string;
+  state: JobState;
+  data: Uint8Array;
+}
+
+/**
+ * What can be done to one job: `retry` a failed job (back to waiting with its attempts renewed),
+ * `promote` a delayed one (it runs now), `remove` one that is not running.
+ */
+export type JobAction = 'retry' | 'promote' | 'remove';
+
 /** A tick of a schedule, with the time it was due. */
 export interface Tick {
   scheduledAt: Date;
@@ -134,6 +149,12 @@ export interface Broker {
   jobCounts(queue: string): Promise<JobCounts>;
   failedJobs(queue: string, limit?: number): Promise<FailedJob[]>;
   completedJobs(queue: string, limit?: number): Promise<CompletedJob[]>;
+  /** Job `id` of `queue`, or undefined when there is none (never added, removed, or past retention). */
+  job(queue: string, id: string): Promise<JobInfo | undefined>;
+  /** Acts on job `id`; rejects with a `BrokerError` naming the queue, the job and its state when the action does not apply. */
+  actOnJob(queue: string, id: string, action: JobAction): Promise<void>;
+  /** Retries every failed job of `queue` as `actOnJob` would; resolves to how many. */
+  retryFailed(queue: string): Promise<number>;
   /**
    * Fires `onTick` once per tick of `options.cron`, across every process sharing the broker.
    * Runs of one schedule never overlap and never pile up. A tick that comes while the previous
@@ -190,4 +211,23 @@ export function checkJobId(id: string): void {
 /** Delay before retry number `retry` (1 = the first retry) under `policy`. */
 export function backoffDelay(policy: RetryPolicy, retry: number): number {
   return policy.backoff.type === 'fixed' ? policy.backoff.delay : policy.backoff.delay * 2 ** (retry - 1);
+}
+
+const ACTION_NEEDS: Partial<Record<JobAction, JobState>> = { retry: 'failed', promote: 'delayed' };
+/** What each action did, for messages. */
+export const JOB_ACTION_DONE: Record<JobAction, string> = { retry: 'retried', promote: 'promoted', remove: 'removed' };
+
+const describeJob = (queue: string, id: string) => `job ${JSON.stringify(id)} of queue "${queue}"`;
+
+/** The error for job `id` that `queue` does not hold. */
+export function missingJob(queue: string, id: string): BrokerError {
+  return new BrokerError(`${describeJob(queue, id)} does not exist (never added, removed, or past keep_completed / keep_failed)`, { queue });
+}
+
+/** Throws the `BrokerError` for `action` on a job that is missing or in a state it does not apply to. */
+export function checkJobAction(queue: string, id: string, action: JobAction, state: JobState | undefined): void {
+  if (state === undefined) throw missingJob(queue, id);
+  const needs = ACTION_NEEDS[action];
+  if (needs && state !== needs) throw new BrokerError(`${describeJob(queue, id)} is ${state}; only a ${needs} job can be ${JOB_ACTION_DONE[action]}`, { queue });
+  if (action === 'remove' && state === 'active') throw new BrokerError(`${describeJob(queue, id)} is running; it can be removed once it ends`, { queue });
 }

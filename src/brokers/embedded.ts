@@ -9,6 +9,7 @@ import { EventEmitter } from 'eventemitter3';
 import cron from 'node-cron';
 import {
   backoffDelay,
+  checkJobAction,
   checkJobId,
   GiveUpError,
   ReturnToQueueError,
@@ -18,6 +19,8 @@ import {
   type EnqueueOptions,
   type FailedJob,
   type Job,
+  type JobInfo,
+  type JobState,
   type JobCounts,
   type Message,
   type Processor,
@@ -61,6 +64,29 @@ class EmbeddedQueue {
   makeWaiting(job: StoredJob): void {
     this.waiting.push(job);
     this.signal.emit('job');
+  }
+
+  /** Job `id` and the state it is in. */
+  find(id: string): { job: StoredJob; state: JobState } | undefined {
+    const delayed = this.delayed.get(id)?.job;
+    const active = this.active.get(id);
+    if (delayed) return { job: delayed, state: 'delayed' };
+    if (active) return { job: active, state: 'active' };
+    for (const [state, list] of [['waiting', this.waiting], ['completed', this.completed], ['failed', this.failed]] as const) {
+      const job = list.find((j) => j.id === id);
+      if (job) return { job, state };
+    }
+    return undefined;
+  }
+
+  /** Takes job `id` out of whatever list it waits or rests in. */
+  take(id: string): void {
+    const delayed = this.delayed.get(id);
+    if (delayed) clearTimeout(delayed.timer);
+    this.delayed.delete(id);
+    for (const list of [this.waiting, this.completed, this.failed]) {
+      list.remove((j) => j.id === id);
+    }
   }
 
   retain(list: Fifo<StoredJob>, job: StoredJob, keep: number): void {
@@ -204,6 +230,30 @@ export function createEmbeddedBroker(): Broker {
       return queue(name)
         .completed.newest(limit)
         .map((j) => ({ id: j.id, returnValue: j.returnValue, attemptsMade: j.attemptsMade }));
+    },
+
+    async job(name, id): Promise<JobInfo | undefined> {
+      const found = queue(name).find(id);
+      return found && { id, state: found.state, data: found.job.data };
+    },
+
+    async actOnJob(name, id, action) {
+      const q = queue(name);
+      const found = q.find(id);
+      checkJobAction(name, id, action, found?.state);
+      q.take(id);
+      if (action === 'remove') {
+        q.ids.delete(id);
+        return;
+      }
+      if (action === 'retry') Object.assign(found!.job, { attemptsMade: 0, reason: undefined, failedAt: undefined });
+      q.makeWaiting(found!.job);
+    },
+
+    async retryFailed(name) {
+      const failed = queue(name).failed.newest(Infinity).reverse();
+      for (const job of failed) await this.actOnJob(name, job.id, 'retry');
+      return failed.length;
     },
 
     async schedule(options: ScheduleOptions, onTick: (tick: Tick) => Promise<void>, onSkip?: () => void) {

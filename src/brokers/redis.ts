@@ -20,12 +20,15 @@ import { DEFAULT_QUEUE_PREFIX } from '../manifest/schema.js';
 import { formatDuration } from '../manifest/units.js';
 import type { Logger } from '../log.js';
 import {
+  checkJobAction,
   checkJobId,
   GiveUpError,
   ReturnToQueueError,
   type Broker,
   type ConsumeOptions,
   type JobCounts,
+  type JobInfo,
+  type JobState,
   type Message,
   type RetryPolicy,
   type Stoppable,
@@ -49,6 +52,11 @@ type Handler = (message: Message) => Promise<void>;
 
 /** The prefix of every key only Spindle reads: retry policies, schedules' queues. */
 const SPINDLE_PREFIX = 'spindle';
+
+/** BullMQ's job states that `JobInfo` reports; `prioritized` is a kind of waiting. */
+const JOB_STATES = new Set(['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed']);
+/** Failed jobs retried per round trip by `retryFailed`. */
+const RETRY_PAGE = 100;
 
 /** How long a queue's retry policy read from Redis is trusted before reading it again. */
 const POLICY_TTL_MS = 5_000;
@@ -369,6 +377,37 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     async completedJobs(queue, limit = 100) {
       const jobs = await queueFor(queue).getCompleted(0, limit - 1);
       return jobs.map((j) => ({ id: j.id!, returnValue: j.returnvalue === undefined ? undefined : returnValueToBytes(j.returnvalue), attemptsMade: j.attemptsMade }));
+    },
+
+    async job(queue, id): Promise<JobInfo | undefined> {
+      const job = await queueFor(queue).getJob(id);
+      const state = job && (await job.getState());
+      if (!job || !state || !JOB_STATES.has(state)) return undefined;
+      return { id, state: state === 'prioritized' ? 'waiting' : (state as JobState), data: jobToBytes(job.name, job.data) };
+    },
+
+    async actOnJob(queue, id, action) {
+      const found = await this.job(queue, id);
+      checkJobAction(queue, id, action, found?.state);
+      const job = (await queueFor(queue).getJob(id))!;
+      try {
+        if (action === 'retry') await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        else if (action === 'promote') await job.promote();
+        else await job.remove();
+      } catch (cause) {
+        // The job moved on between the check and the action (it ran, was retried elsewhere).
+        throw new BrokerError(`could not ${action} job ${JSON.stringify(id)} of queue "${queue}": ${errorMessage(cause)}`, { queue }, { cause });
+      }
+    },
+
+    async retryFailed(queue) {
+      let retried = 0;
+      // Each retry takes the job out of the failed set, so the first page is always the next.
+      for (let page = await queueFor(queue).getFailed(0, RETRY_PAGE - 1); page.length > 0; page = await queueFor(queue).getFailed(0, RETRY_PAGE - 1)) {
+        for (const job of page) await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        retried += page.length;
+      }
+      return retried;
     },
 
     async schedule(schedule, onTick) {

@@ -41,6 +41,20 @@ export class Fifo<T> {
     return all.slice(Math.max(0, all.length - count)).reverse();
   }
 
+  /** The oldest item that satisfies `test`; O(n), for inspection rather than the event path. */
+  find(test: (item: T) => boolean): T | undefined {
+    return [...this.#head.slice(this.#headAt), ...this.#tail].find(test);
+  }
+
+  /** Takes out the oldest item that satisfies `test`; O(n), for acting on one job by hand. */
+  remove(test: (item: T) => boolean): T | undefined {
+    const all = this.drain();
+    const at = all.findIndex(test);
+    const [removed] = at >= 0 ? all.splice(at, 1) : [];
+    this.#head = all;
+    return removed;
+  }
+
   /** Removes and returns everything, oldest first. */
   drain(): T[] {
     const all = [...this.#head.slice(this.#headAt), ...this.#tail];
