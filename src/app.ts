@@ -19,6 +19,7 @@ import type { Manifest, TriggerKind } from './manifest/schema.js';
 import { resolveVariables } from './manifest/variables.js';
 import { startAdminServer, type AdminServer } from './observability/admin-server.js';
 import { Metrics } from './observability/metrics.js';
+import { startTracing } from './observability/tracing.js';
 import { redactUrl, redisUrlFor } from './redis/url.js';
 import { triggerAdapters } from './triggers/registry.js';
 import { settleWithin } from './util/drain.js';
@@ -142,7 +143,9 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     subscriberDrops: () => broker.subscriberDrops(),
   });
   const observers = [metrics?.observeEvent, options.onEvent].filter((o) => o !== undefined);
-  const dispatch = loggedDispatch(executor.dispatch, logger, observers);
+  const tracing = await startTracing(manifest.application.name);
+  if (tracing) logger.info('tracing: sending spans over OTLP/HTTP');
+  const dispatch = loggedDispatch(tracing ? tracing.wrap(executor.dispatch) : executor.dispatch, logger, observers);
   const triggers: Trigger[] = [];
   // Triggers stop taking events and drain; at drain_timeout closing the executor cancels what
   // still runs, so each trigger settles its own way (a 503, a job handed back to its queue)
@@ -155,7 +158,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     const executorClosed = executor.close();
     const triggersStopped = await settleWithin(stopping, SHUTDOWN_GRACE_MS / 2);
     const closed = await settleWithin(
-      { [`broker (${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'embedded'})`]: broker.close(), 'key-value': keyValue.close(), executor: executorClosed, ...(admin ? { 'admin listener': admin.close() } : {}) },
+      { [`broker (${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'embedded'})`]: broker.close(), 'key-value': keyValue.close(), executor: executorClosed, ...(admin ? { 'admin listener': admin.close() } : {}), ...(tracing ? { 'trace exporter': tracing.shutdown() } : {}) },
       SHUTDOWN_GRACE_MS / 2,
     );
     for (const { label, err } of [...triggersStopped.failed, ...closed.failed]) logger.error({ err: errorMessage(err) }, `${label} failed to stop`);

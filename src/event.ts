@@ -3,6 +3,7 @@
  * `SpindleEvent` and gets an `Outcome` back; it never sees Wasm, and the executor never sees a
  * socket, a Redis connection or a queue.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
 /** Trigger attributes as ordered name/value pairs; a name may repeat (HTTP headers). */
@@ -67,6 +68,38 @@ export interface DispatchOptions {
 
 /** Runs `event` through the component named `component` and settles with its outcome. Never rejects. */
 export type Dispatch = (component: string, event: SpindleEvent, options?: DispatchOptions) => Promise<Outcome>;
+
+/**
+ * The event whose guest made the host call being served, on the main thread: how a capability
+ * (an enqueue, an outgoing request) carries the event's trace context on without the guest
+ * passing it.
+ */
+export const hostCallEvent = new AsyncLocalStorage<SpindleEvent>();
+
+/** A W3C trace context: the `traceparent` and `tracestate` headers' values. */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string;
+}
+
+/**
+ * The trace context an event carries: its `traceparent` and `tracestate` attributes (a queue
+ * job's, or the event's own span when tracing is on), else an HTTP request's headers.
+ */
+export function traceContextOf(event: SpindleEvent | undefined): TraceContext | undefined {
+  if (!event) return undefined;
+  const own = attribute(event, 'traceparent');
+  const traceparent = own ?? attribute(event, 'http.header.traceparent');
+  if (!traceparent) return undefined;
+  const tracestate = attribute(event, own ? 'tracestate' : 'http.header.tracestate');
+  return tracestate ? { traceparent, tracestate } : { traceparent };
+}
+
+/** `context` as event attributes. */
+export function traceAttributes(context: TraceContext | undefined): Attributes {
+  if (!context) return [];
+  return context.tracestate ? [['traceparent', context.traceparent], ['tracestate', context.tracestate]] : [['traceparent', context.traceparent]];
+}
 
 export function newEventId(): string {
   return randomUUID();

@@ -5,6 +5,7 @@
  * every process on the same Redis). One contract test suite runs against both.
  */
 import { BrokerError } from '../errors.js';
+import type { TraceContext } from '../event.js';
 
 /** A pub/sub message. Pub/sub is at-most-once: a subscriber that is away misses messages. */
 export interface Message {
@@ -32,6 +33,8 @@ export interface EnqueueOptions {
   jobId?: string;
   /** Overrides the queue's retry policy for this job. */
   attempts?: number;
+  /** The trace the job continues, handed to whoever runs it. */
+  trace?: TraceContext;
 }
 
 /** A job handed to a processor. */
@@ -43,6 +46,8 @@ export interface Job {
   attempt: number;
   attempts: number;
   enqueuedAt: number;
+  /** The trace of whatever enqueued the job, when it carried one. */
+  trace?: TraceContext;
 }
 
 export interface ConsumeOptions {

@@ -43,6 +43,7 @@ interface StoredJob {
   reason?: string;
   failedAt?: number;
   returnValue?: Uint8Array;
+  trace?: EnqueueOptions['trace'];
 }
 
 const DEFAULT_POLICY: RetryPolicy = { attempts: 1, backoff: { type: 'fixed', delay: 0 } };
@@ -145,7 +146,7 @@ export function createEmbeddedBroker(): Broker {
       const id = options.jobId ?? randomUUID();
       if (q.ids.has(id)) return id;
       q.ids.add(id);
-      const job: StoredJob = { id, data, attemptsMade: 0, attempts: options.attempts ?? q.policy.attempts, enqueuedAt: Date.now() };
+      const job: StoredJob = { id, data, attemptsMade: 0, attempts: options.attempts ?? q.policy.attempts, enqueuedAt: Date.now(), ...(options.trace ? { trace: options.trace } : {}) };
       if (options.delayMs && options.delayMs > 0) {
         q.delayed.set(id, { job, timer: setTimeout(() => (q.delayed.delete(id), q.makeWaiting(job)), options.delayMs) });
       } else q.makeWaiting(job);
@@ -163,7 +164,7 @@ export function createEmbeddedBroker(): Broker {
 
       const run = async (job: StoredJob) => {
         job.attemptsMade++;
-        const attempt: Job = { id: job.id, queue: name, data: job.data, attempt: job.attemptsMade, attempts: job.attempts, enqueuedAt: job.enqueuedAt };
+        const attempt: Job = { id: job.id, queue: name, data: job.data, attempt: job.attemptsMade, attempts: job.attempts, enqueuedAt: job.enqueuedAt, ...(job.trace ? { trace: job.trace } : {}) };
         try {
           job.returnValue = await processor(attempt);
           q.active.delete(job.id);

@@ -16,6 +16,7 @@
 import { Queue, UnrecoverableError, WaitingError, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
 import { Redis } from 'ioredis';
 import { BrokerError, errorMessage } from '../errors.js';
+import type { TraceContext } from '../event.js';
 import { DEFAULT_QUEUE_PREFIX } from '../manifest/schema.js';
 import { formatDuration } from '../manifest/units.js';
 import type { Logger } from '../log.js';
@@ -323,6 +324,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
         backoff: policy?.backoff,
         delay: enqueueOptions.delayMs,
         jobId: enqueueOptions.jobId,
+        ...(enqueueOptions.trace ? { telemetry: { metadata: JSON.stringify(enqueueOptions.trace) } } : {}),
       });
       return job.id!;
     },
@@ -339,6 +341,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
               attempt: job.attemptsMade + 1,
               attempts: job.opts.attempts ?? 1,
               enqueuedAt: job.timestamp,
+              ...traceOf(job),
             });
             return bytesToReturnValue(result);
           } catch (err) {
@@ -462,6 +465,22 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       for (const r of results) if (r.status === 'rejected') log.warn({ err: errorMessage(r.reason) }, 'closing the Redis broker');
     },
   };
+}
+
+/**
+ * The trace a job carries in BullMQ's own propagation field, as Spindle and BullMQ's
+ * OpenTelemetry integration both write it: the W3C headers as JSON. Anything else is no trace.
+ */
+function traceOf(job: BullJob): { trace?: TraceContext } {
+  const metadata = job.opts.telemetry?.metadata;
+  if (!metadata) return {};
+  try {
+    const { traceparent, tracestate } = JSON.parse(metadata) as Partial<TraceContext>;
+    if (typeof traceparent !== 'string') return {};
+    return { trace: typeof tracestate === 'string' && tracestate ? { traceparent, tracestate } : { traceparent } };
+  } catch {
+    return {};
+  }
 }
 
 /** Quits a connected client politely; one that never connected (or lost Redis) just stops retrying. */

@@ -6,6 +6,7 @@
  */
 import { InvalidJobIdError, type Broker } from '../brokers/broker.js';
 import { KeyValueInvalidError, type KeyValue } from '../kv/store.js';
+import { hostCallEvent, traceAttributes, traceContextOf, type TraceContext } from '../event.js';
 import { formatSize } from '../manifest/units.js';
 import { concat } from '../util/bytes.js';
 import { CapabilityInvalidError, type HostServices, type IncomingResponseData, type OutgoingRequestData } from './contract.js';
@@ -33,15 +34,24 @@ export function hostServices(options: HostServicesOptions): HostServices {
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   return {
     publish: (channel, data) => broker.publish(channel, data),
-    enqueue: (queue, data, opts) => broker.enqueue(queue, data, opts).catch(invalidAsCapabilityError),
+    enqueue: (queue, data, opts) => {
+      const trace = traceContextOf(hostCallEvent.getStore());
+      return broker.enqueue(queue, data, trace ? { ...opts, trace } : opts).catch(invalidAsCapabilityError);
+    },
     kvGet: (store, key) => kv.get(store, key),
     kvSet: (store, key, value, ttlMs) => kv.set(store, key, value, ttlMs).catch(invalidAsCapabilityError),
     kvDelete: (store, key) => kv.delete(store, key),
     kvExists: (store, key) => kv.exists(store, key),
     kvIncrement: (store, key, delta) => kv.increment(store, key, delta).catch(invalidAsCapabilityError),
     kvListKeys: (store, prefix) => kv.listKeys(store, prefix),
-    fetch: (request, timeoutMs) => send(request, timeoutMs, maxResponseBytes),
+    fetch: (request, timeoutMs) => send(withTrace(request, traceContextOf(hostCallEvent.getStore())), timeoutMs, maxResponseBytes),
   };
+}
+
+/** `request` carrying the event's trace, unless the guest set its own `traceparent`. */
+function withTrace(request: OutgoingRequestData, trace: TraceContext | undefined): OutgoingRequestData {
+  if (!trace || request.headers.some(([name]) => name.toLowerCase() === 'traceparent')) return request;
+  return { ...request, headers: [...request.headers, ...traceAttributes(trace)] };
 }
 
 /**

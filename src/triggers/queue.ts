@@ -8,7 +8,7 @@
 import { GiveUpError, ReturnToQueueError, type Job, type RetryPolicy, type Stoppable } from '../brokers/broker.js';
 import { describePolicy, samePolicy } from '../brokers/queue-policy.js';
 import type { ManifestProblem } from '../errors.js';
-import type { SpindleEvent } from '../event.js';
+import { traceAttributes, type SpindleEvent } from '../event.js';
 import type { QueueTriggerConfig } from '../manifest/schema.js';
 import type { Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
 
@@ -27,6 +27,7 @@ function toEvent(job: Job): SpindleEvent {
       ['queue.job-id', job.id],
       ['queue.attempt', String(job.attempt)],
       ['queue.attempts', String(job.attempts)],
+      ...traceAttributes(job.trace),
     ],
   };
 }

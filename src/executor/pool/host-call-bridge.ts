@@ -12,6 +12,7 @@
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { errorMessage } from '../../errors.js';
+import { hostCallEvent, type SpindleEvent } from '../../event.js';
 import { deserializeError, serializeError, type SerializedError } from './protocol.js';
 
 /** Services as a worker calls them: each async method blocking until it is answered. */
@@ -34,15 +35,19 @@ export class HostCallTimeoutError extends Error {
   override name = 'HostCallTimeoutError';
 }
 
-/** Main thread: answers the requests arriving on `port` with `services`. */
-export function serveHostCalls(port: MessagePort, services: object): void {
+/**
+ * Main thread: answers the requests arriving on `port` with `services`, each within
+ * `hostCallEvent` of the event `runningEvent` names (the one the worker is running).
+ */
+export function serveHostCalls(port: MessagePort, services: object, runningEvent: () => SpindleEvent | undefined = () => undefined): void {
   const methods = services as Record<string, ((...args: unknown[]) => Promise<unknown>) | undefined>;
   port.on('message', async ({ id, method, args, signal }: Request) => {
     let reply: Reply;
     try {
       const serve = Object.hasOwn(methods, method) ? methods[method] : undefined;
       if (!serve) throw new Error(`no host service "${method}"`);
-      reply = { id, ok: true, value: await serve(...args) };
+      const event = runningEvent();
+      reply = { id, ok: true, value: await (event ? hostCallEvent.run(event, () => serve(...args)) : serve(...args)) };
     } catch (err) {
       reply = { id, ok: false, error: serializeError(err) };
     }

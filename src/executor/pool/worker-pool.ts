@@ -135,10 +135,11 @@ export class WorkerPool {
   #spawn(index: number): Promise<void> {
     const channel = new MessageChannel();
     const thread = new Worker(WORKER_SCRIPT, { workerData: { hostCalls: channel.port2 }, transferList: [channel.port2] });
-    serveHostCalls(channel.port1, this.#hostServices);
+    const slot: Slot = { index, thread, hostCalls: channel.port1, state: 'loading', jobs: [] };
+    // A worker runs one guest at a time: a host call comes from the event at the head of its line.
+    serveHostCalls(channel.port1, this.#hostServices, () => slot.jobs[0]?.event);
     // Host calls alone must not keep the process alive; the worker's own ref does that.
     channel.port1.unref();
-    const slot: Slot = { index, thread, hostCalls: channel.port1, state: 'loading', jobs: [] };
     this.#slots[index] = slot;
     // A replaced or closed worker's late messages and exit are no longer news.
     const current = () => this.#slots[index] === slot && !this.#closing;
