@@ -15,6 +15,7 @@ import { benchCapabilities } from './capabilities.js';
 import { benchCron } from './cron.js';
 import { benchHttp } from './http.js';
 import { benchInstances } from './instances.js';
+import { benchObservability } from './observability.js';
 import { benchPubSub } from './pubsub.js';
 import { benchQueue } from './queue.js';
 import { toMarkdown, type Row } from './lib/report.js';
@@ -27,6 +28,7 @@ const SUITES = {
   pubsub: benchPubSub,
   cron: benchCron,
   capabilities: benchCapabilities,
+  observability: benchObservability,
   startup: benchStartup,
 };
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
