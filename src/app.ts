@@ -18,6 +18,7 @@ import { createLogger, type Logger } from './log.js';
 import type { Manifest, TriggerKind } from './manifest/schema.js';
 import { resolveVariables } from './manifest/variables.js';
 import { startAdminServer, type AdminServer } from './observability/admin-server.js';
+import { observedHostServices } from './observability/host-calls.js';
 import { Metrics } from './observability/metrics.js';
 import { startTracing } from './observability/tracing.js';
 import { redactUrl, redisUrlFor } from './redis/url.js';
@@ -112,6 +113,8 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   });
   let admin: AdminServer | undefined;
   let executor: Executor;
+  const tracing = await startTracing(manifest.application.name);
+  if (tracing) logger.info('tracing: sending spans over OTLP/HTTP');
   try {
     if (adminListen) admin = await startAdminServer({ listen: adminListen, metrics: metrics!, logger, brokerReachable: () => broker.reachable() });
     executor = await Executor.load(manifest, {
@@ -119,12 +122,12 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
       logger,
       workers: options.workers,
       variables,
-      hostServices: hostServices({ broker, keyValue }),
+      hostServices: observedHostServices(hostServices({ broker, keyValue }), { ...(metrics ? { metrics } : {}), ...(tracing ? { tracing } : {}) }),
       onLoaded: (c, ms, i, total) =>
         logger.info({ component: c.id, world: c.world, ms: Math.round(ms), cached: c.cached }, `loaded component ${i}/${total}: ${c.id}`),
     });
   } catch (err) {
-    await Promise.allSettled([broker.close(), keyValue.close(), admin?.close()]);
+    await Promise.allSettled([broker.close(), keyValue.close(), admin?.close(), tracing?.shutdown()]);
     throw err;
   }
 
@@ -132,7 +135,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   try {
     await broker.waitUntilReady(options.brokerReadyTimeoutMs ?? BROKER_READY_TIMEOUT_MS);
   } catch (err) {
-    await Promise.allSettled([broker.close(), keyValue.close(), executor.close(), admin?.close()]);
+    await Promise.allSettled([broker.close(), keyValue.close(), executor.close(), admin?.close(), tracing?.shutdown()]);
     throw err;
   }
 
@@ -143,8 +146,6 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     subscriberDrops: () => broker.subscriberDrops(),
   });
   const observers = [metrics?.observeEvent, options.onEvent].filter((o) => o !== undefined);
-  const tracing = await startTracing(manifest.application.name);
-  if (tracing) logger.info('tracing: sending spans over OTLP/HTTP');
   const dispatch = loggedDispatch(tracing ? tracing.wrap(executor.dispatch) : executor.dispatch, logger, observers);
   const triggers: Trigger[] = [];
   // Triggers stop taking events and drain; at drain_timeout closing the executor cancels what

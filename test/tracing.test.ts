@@ -95,7 +95,7 @@ describe('traces across two spindle up processes on one Redis', () => {
     receiver = await startReceiver();
     dir = await makeAppDir({ wat: ['echo'], files: { 'front.toml': front, 'back.toml': back } });
     const env = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', SPINDLE_CACHE_DIR: join(dir, 'cache') };
-    nodes.push(startSpindle(join(dir, 'front.toml'), ['--redis', redis.url, '--listen', '127.0.0.1:0', '--workers', '1'], env));
+    nodes.push(startSpindle(join(dir, 'front.toml'), ['--redis', redis.url, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--workers', '1'], env));
     nodes.push(startSpindle(join(dir, 'back.toml'), ['--redis', redis.url, '--workers', '1'], env));
     await waitFor(() => nodes.every((n) => n.logs.some((l) => l.msg === 'ready')), 60_000, 'both processes ready');
   });
@@ -138,6 +138,16 @@ describe('traces across two spindle up processes on one Redis', () => {
     assert.equal(job.kind, 5, 'CONSUMER');
     assert.equal(job.attributes['spindle.subject'], 'order-7');
     assert.equal(job.attributes['spindle.outcome'], 'ok');
+
+    const enqueue = await waitFor(() => receiver.spans.find((s) => s.name === 'queue enqueue'), 20_000, 'the enqueue host call\'s span');
+    assert.equal(enqueue.service, 'front');
+    assert.equal(enqueue.traceId, traceId);
+    assert.equal(enqueue.parentSpanId, request.spanId, 'the host call is a child of its event');
+    assert.equal(enqueue.kind, 3, 'CLIENT');
+
+    const admin = String(nodes[0]!.logs.find((l) => String(l.msg).startsWith('admin listener on'))!.url);
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    assert.match(metrics, /^spindle_host_call_duration_seconds_count\{capability="queue",call="enqueue"\} 1$/m);
     assert.ok(receiver.contentTypes.every((c) => c === 'POST /v1/traces application/json'), receiver.contentTypes.join());
   });
 });

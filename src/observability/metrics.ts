@@ -40,6 +40,7 @@ export class Metrics {
   readonly #duration: Histogram<'component' | 'trigger'>;
   readonly #dropped: Counter<'component'>;
   readonly #ticks: Counter<'component' | 'result'>;
+  readonly #hostCalls: Histogram<'capability' | 'call'>;
 
   constructor() {
     const registers = [this.registry];
@@ -67,6 +68,13 @@ export class Metrics {
       name: 'spindle_cron_ticks_total',
       help: 'Cron ticks, fired or skipped because the previous tick still ran.',
       labelNames: ['component', 'result'],
+      registers,
+    });
+    this.#hostCalls = new Histogram({
+      name: 'spindle_host_call_duration_seconds',
+      help: 'Host calls guests made to the main thread (key-value, publish, enqueue, outgoing HTTP), by capability and call.',
+      labelNames: ['capability', 'call'],
+      buckets: DURATION_BUCKETS,
       registers,
     });
     const sources = () => this.#sources;
@@ -129,6 +137,10 @@ export class Metrics {
     this.#events.inc({ component, trigger, outcome: outcome.ok ? 'ok' : outcome.failure.kind });
     this.#duration.observe({ component, trigger }, ms / 1000);
   };
+
+  observeHostCall(capability: string, call: string, ms: number): void {
+    this.#hostCalls.observe({ capability, call }, ms / 1000);
+  }
 
   messagesDropped(component: string, count: number): void {
     this.#dropped.inc({ component }, count);

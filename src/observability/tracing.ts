@@ -18,6 +18,8 @@ import { attribute, traceAttributes, traceContextOf, type Dispatch, type Outcome
 export interface Tracing {
   /** `dispatch` with one span per event. */
   wrap(dispatch: Dispatch): Dispatch;
+  /** Runs `call`, a host call made by `event`'s guest, in a span under the event's. */
+  traceHostCall<T>(event: SpindleEvent | undefined, capability: string, method: string, call: () => Promise<T>): Promise<T>;
   /** Sends the spans still buffered and stops. */
   shutdown(): Promise<void>;
 }
@@ -45,7 +47,21 @@ export async function startTracing(appName: string): Promise<Tracing | undefined
     spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), scheduledDelayMillis: batchDelayMs(process.env) })],
   });
   const tracer = provider.getTracer('spindle');
-  return { wrap: (dispatch) => tracedDispatch(dispatch, tracer), shutdown: () => provider.shutdown() };
+  return {
+    wrap: (dispatch) => tracedDispatch(dispatch, tracer),
+    traceHostCall: async (event, capability, method, call) => {
+      const span = tracer.startSpan(`${capability} ${method}`, { kind: SpanKind.CLIENT, attributes: { 'spindle.capability': capability, 'spindle.host_call': method } }, event ? parentOf(event) : ROOT_CONTEXT);
+      try {
+        return await call();
+      } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+    shutdown: () => provider.shutdown(),
+  };
 }
 
 /** `OTEL_BSP_SCHEDULE_DELAY`: how long spans wait to be sent in a batch; the specification's default is 5 s. */
