@@ -144,6 +144,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     queues: [...new Set(manifest.trigger.queue.map((q) => q.queue))],
     queueDepth: (queue) => broker.jobCounts(queue),
     subscriberDrops: () => broker.subscriberDrops(),
+    workerRestarts: () => executor.workerRestarts(),
   });
   const observers = [metrics?.observeEvent, options.onEvent].filter((o) => o !== undefined);
   const dispatch = loggedDispatch(tracing ? tracing.wrap(executor.dispatch) : executor.dispatch, logger, observers);

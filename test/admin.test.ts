@@ -60,6 +60,9 @@ component = "trap"
 [[trigger.http]]
 route = "/loop"
 component = "loop"
+[[trigger.http]]
+route = "/late"
+component = "late"
 [[trigger.queue]]
 queue = "doomed"
 component = "trap"
@@ -76,6 +79,9 @@ source = "trap.wasm"
 [component.loop]
 source = "loop.wasm"
 timeout = "20s"
+[component.late]
+source = "loop.wasm"
+timeout = "100ms"
 `;
 
 describe('admin listener', () => {
@@ -88,6 +94,7 @@ describe('admin listener', () => {
   it('counts events by component, trigger and outcome, with duration histograms that match', async () => {
     for (let i = 0; i < 3; i++) assert.equal((await fetch(`${t.url}/hello`)).status, 200);
     for (let i = 0; i < 2; i++) assert.equal((await fetch(`${t.url}/trap`)).status, 500);
+    assert.equal((await fetch(`${t.url}/late`)).status, 504);
     await t.app.broker.enqueue('doomed', new TextEncoder().encode('{}'));
     await waitFor(() => t.events.some((e) => e.component === 'trap' && e.event.type === 'spindle.queue.job'), 10_000, 'the job to fail');
     await waitFor(async () => (await t.app.broker.jobCounts('doomed')).failed === 1, 5_000, 'the job to be failed');
@@ -119,6 +126,9 @@ describe('admin listener', () => {
     assert.equal(sample(samples, 'spindle_queue_jobs', { queue: 'doomed', state: 'waiting' }), 0);
     assert.equal(sample(samples, 'spindle_events_in_flight', { component: 'hello' }), 0);
     assert.equal(sample(samples, 'spindle_pubsub_subscriber_drops_total'), 0);
+    assert.equal(sample(samples, 'spindle_events_total', { component: 'late', outcome: 'timeout' }), 1);
+    assert.equal(sample(samples, 'spindle_worker_restarts_total', { reason: 'deadline' }), 1);
+    assert.equal(sample(samples, 'spindle_worker_restarts_total', { reason: 'crash' }), 0);
     assert.ok(sample(samples, 'process_cpu_user_seconds_total')! > 0, "Node's process metrics are there");
   });
 

@@ -110,6 +110,11 @@ export class Executor {
     return new Map([...this.#components].map(([id, r]) => [id, { inFlight: r.admission.inFlight, waiting: r.admission.waiting }]));
   }
 
+  /** Worker threads replaced so far, by why. */
+  workerRestarts(): { deadline: number; crash: number } {
+    return { ...this.#workers.restarts };
+  }
+
   /** Runs `event` through component `id`. Bound to the instance, so it can be passed around. */
   readonly dispatch: Dispatch = async (id: string, event: SpindleEvent, options: DispatchOptions = {}): Promise<Outcome> => {
     const outcome = await this.#run(id, event, options);

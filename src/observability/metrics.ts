@@ -20,6 +20,8 @@ export interface MetricsSources {
   queueDepth(queue: string): Promise<QueueDepth>;
   /** How many times the broker dropped this process's pub/sub subscriber. */
   subscriberDrops(): number;
+  /** Worker threads replaced so far, by why. */
+  workerRestarts(): { deadline: number; crash: number };
 }
 
 /** Seconds; from a fast in-process call to a guest near the default 30 s deadline. */
@@ -111,6 +113,20 @@ export class Metrics {
             for (const [state, n] of Object.entries(depth ?? {})) this.set({ queue, state }, n);
           }),
         );
+      },
+    });
+    const reportedRestarts = { deadline: 0, crash: 0 };
+    new Counter({
+      name: 'spindle_worker_restarts_total',
+      help: 'Worker threads replaced: after an event ran past its deadline, or after the worker died.',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const restarts = sources()?.workerRestarts() ?? reportedRestarts;
+        for (const reason of ['deadline', 'crash'] as const) {
+          this.inc({ reason }, restarts[reason] - reportedRestarts[reason]);
+          reportedRestarts[reason] = restarts[reason];
+        }
       },
     });
     let reportedDrops = 0;

@@ -232,7 +232,11 @@ export class WorkerPool {
     this.#next();
   }
 
+  /** Workers replaced so far: after an event ran past its deadline, or after the worker died. */
+  readonly restarts = { deadline: 0, crash: 0 };
+
   #expire(slot: Slot): void {
+    this.restarts.deadline++;
     const job = slot.jobs.shift()!;
     this.#logger.warn(
       { component: job.component, eventId: job.event.id, worker: slot.index, timeoutMs: job.timeoutMs },
@@ -244,6 +248,7 @@ export class WorkerPool {
 
   /** A worker died on its own (a crash in host code); what it ran fails, and it is replaced. */
   #lose(slot: Slot, reason: string): void {
+    this.restarts.crash++;
     clearTimeout(slot.deadline);
     const job = slot.jobs.shift();
     this.#logger.error({ worker: slot.index, component: job?.component, eventId: job?.event.id }, `${reason}; replacing it`);
