@@ -75,11 +75,16 @@ export const httpTriggerSchema = z.strictObject({
   component: componentRef,
 });
 
+const deadLetterQueue = name('queue')
+  .optional()
+  .describe('A queue that gets a job for every event of this trigger that failed (it cannot be retried where it came from): the failure and the data.');
+
 export const redisTriggerSchema = z
   .strictObject({
     channel: z.string().min(1).optional().describe('A channel to SUBSCRIBE to.'),
     pattern: z.string().min(1).optional().describe('A glob pattern to PSUBSCRIBE to, e.g. "orders.*".'),
     component: componentRef,
+    dead_letter_queue: deadLetterQueue,
   })
   .refine((t) => (t.channel === undefined) !== (t.pattern === undefined), {
     message: 'expected exactly one of "channel" or "pattern"',
@@ -107,6 +112,7 @@ export const cronTriggerSchema = z.strictObject({
   schedule: z.string().min(1).describe('A 5-field (minute) or 6-field (second) cron expression.'),
   timezone: z.string().optional().describe('An IANA time zone such as "Europe/Vienna"; default UTC.'),
   component: componentRef,
+  dead_letter_queue: deadLetterQueue,
 });
 
 export const fileMountSchema = z.union([

@@ -16,6 +16,7 @@ import type { Message, Stoppable } from '../brokers/broker.js';
 import { newEventId, type Dispatch, type SpindleEvent } from '../event.js';
 import type { RedisTriggerConfig } from '../manifest/schema.js';
 import { drain } from '../util/drain.js';
+import { sendToDeadLetterQueue } from './dead-letter.js';
 import type { Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
 
 const KIND = 'redis';
@@ -73,9 +74,11 @@ function create(configs: RedisTriggerConfig[], context: TriggerContext): Trigger
           pending++;
           pendingBytes += size;
           // No caller waits for a pub/sub message: it waits for room as long as it takes.
-          const handled = dispatch(config.component, toEvent(message), { waitForRoomMs: Infinity }).then(() => {
+          const event = toEvent(message);
+          const handled = dispatch(config.component, event, { waitForRoomMs: Infinity }).then(async (outcome) => {
             pending--;
             pendingBytes -= size;
+            await sendToDeadLetterQueue(context.broker, logger, config.dead_letter_queue, config.component, event, outcome);
           });
           inFlight.add(handled);
           void handled.finally(() => inFlight.delete(handled));
