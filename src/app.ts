@@ -14,7 +14,7 @@ import { errorMessage } from './errors.js';
 import { Executor, defaultCacheDir } from './executor/executor.js';
 import { createKeyValue } from './kv/index.js';
 import type { KeyValue } from './kv/store.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type LogFormat, type Logger } from './log.js';
 import type { Manifest, TriggerKind } from './manifest/schema.js';
 import { resolveVariables } from './manifest/variables.js';
 import { startAdminServer, type AdminServer } from './observability/admin-server.js';
@@ -22,6 +22,8 @@ import { observedHostServices } from './observability/host-calls.js';
 import { Metrics } from './observability/metrics.js';
 import { startTracing } from './observability/tracing.js';
 import { redactUrl, redisUrlFor } from './redis/url.js';
+import { describeServing } from './serving.js';
+import type { HttpTrigger } from './triggers/http.js';
 import { triggerAdapters } from './triggers/registry.js';
 import { settleWithin } from './util/drain.js';
 import type { Trigger, TriggerAdapter } from './triggers/trigger.js';
@@ -84,7 +86,8 @@ function loggedDispatch(dispatch: Dispatch, logger: Logger, observers: EventObse
     const elapsed = performance.now() - started;
     for (const observe of observers) observe(component, event, outcome, elapsed);
     const ms = Math.round(elapsed * 100) / 100;
-    const fields = { component, eventId: event.id, source: event.source, subject: event.subject, ms };
+    const trigger = event.type.split('.')[1] ?? event.type;
+    const fields = { component, trigger, eventId: event.id, source: event.source, subject: event.subject, ms };
     if (outcome.ok) logger.debug(fields, 'event handled');
     else {
       const { kind, message } = outcome.failure;
@@ -189,10 +192,18 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
 }
 
 /** `spindle up`: runs the app in `file` until a signal, then drains. Returns the exit code. */
-export async function runApp(file: string, options: { listen?: string; admin?: string; redis?: string; workers?: number; logLevel?: string }): Promise<number> {
-  const logger = createLogger(options.logLevel ? { level: options.logLevel as 'info' } : {});
+export async function runApp(
+  file: string,
+  options: { listen?: string; admin?: string; redis?: string; workers?: number; logLevel?: string; logFormat?: LogFormat },
+): Promise<number> {
+  const logger = createLogger({ ...(options.logLevel ? { level: options.logLevel as 'info' } : {}), ...(options.logFormat ? { format: options.logFormat } : {}) });
   const loaded = await loadManifest(file);
   const app = await startApp(loaded, { ...options, logger });
+  if (options.logFormat === 'pretty') {
+    const redisUrl = redisUrlFor(app.manifest.runtime, options.redis);
+    const http = app.triggers.find((t): t is HttpTrigger => t.kind === 'http')?.url;
+    console.log(`\n${describeServing(app.manifest, { mode: redisUrl ? `redis ${redactUrl(redisUrl)}` : 'embedded', ...(http ? { http } : {}), ...(app.admin ? { admin: app.admin.url } : {}) })}\n`);
+  }
   logger.info({ app: loaded.manifest.application.name }, 'ready');
 
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

@@ -16,9 +16,10 @@ const USAGE = `spindle — run WebAssembly components on events
 
 Usage:
   spindle up [manifest] [--listen host:port] [--admin host:port] [--redis URL] [--workers n]
-            [--log-level level]
+            [--log-level level] [--log-format pretty|json]
                             run the app until SIGINT/SIGTERM; --redis (or REDIS_URL)
-                            selects redis mode; --admin serves /metrics, /healthz, /readyz
+                            selects redis mode; --admin serves /metrics, /healthz, /readyz;
+                            logs are readable lines on a terminal, JSON lines otherwise
   spindle validate [manifest]
                             check a manifest and print every problem
   spindle build [manifest] [--force] [--allow-outside]
@@ -128,6 +129,8 @@ const commands: Record<string, Command> = {
     if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1 && workers <= MAX_WORKERS)) {
       throw new UsageError(`--workers expects a whole number from 1 to ${MAX_WORKERS}, got "${flags.workers}"`);
     }
+    const logFormat = flags['log-format'] ?? (process.stdout.isTTY ? 'pretty' : 'json');
+    if (logFormat !== 'pretty' && logFormat !== 'json') throw new UsageError(`--log-format expects "pretty" or "json", got "${logFormat}"`);
     const { runApp } = await import('./app.js');
     return runApp(file, {
       listen: flags.listen as string | undefined,
@@ -135,6 +138,7 @@ const commands: Record<string, Command> = {
       redis: flags.redis as string | undefined,
       workers,
       logLevel: flags['log-level'] as string | undefined,
+      logFormat,
     });
   },
 
@@ -231,6 +235,7 @@ export async function main(argv: string[]): Promise<number> {
         strict: { type: 'boolean' },
         workers: { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
         force: { type: 'boolean' },
         'allow-outside': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
