@@ -3,9 +3,10 @@
  * app's life (draining) and its Redis (stopped, then back).
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { result, startTestApp, waitFor, type TestApp } from './support/harness.js';
-import { startRedis, type TestRedis } from './support/redis-server.js';
+import { freePort, startRedis, type TestRedis } from './support/redis-server.js';
 
 interface Sample {
   name: string;
@@ -40,10 +41,18 @@ async function scrape(t: TestApp): Promise<Sample[]> {
   return parseMetrics(await res.text());
 }
 
-const readiness = async (t: TestApp) => {
-  const res = await fetch(`${t.app.admin!.url}/readyz`);
+const readinessAt = async (base: string) => {
+  const res = await fetch(`${base}/readyz`);
   return { status: res.status, text: await res.text() };
 };
+const readiness = (t: TestApp) => readinessAt(t.app.admin!.url);
+
+/** Whether anything accepts connections on `port`. */
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
 
 const MANIFEST = `
 spindle_manifest_version = 1
@@ -170,5 +179,21 @@ describe('admin listener in redis mode', () => {
     await restarted;
     await waitFor(async () => (await readiness(t)).status === 200, 15_000, '/readyz to answer 200 again');
     assert.equal(sample(await scrape(t), 'spindle_queue_jobs', { queue: 'doomed', state: 'waiting' }), 0);
+  });
+
+  it('answers /readyz 503 while the app starts (waiting for Redis), then 200', async () => {
+    const restarted = redis.restart(4_000);
+    await waitFor(async () => !(await listening(redis.port)), 5_000, 'Redis to be down');
+    const admin = `127.0.0.1:${await freePort()}`;
+    const starting = startTestApp({ manifest: MANIFEST, wat: ['hello', 'trap', 'loop'], admin, redis: redis.url, workers: 1 });
+    const answered = await waitFor(() => readinessAt(`http://${admin}`).catch(() => undefined), 10_000, 'the admin listener to answer');
+    assert.deepEqual(answered, { status: 503, text: 'not ready: starting\n' });
+    await restarted;
+    const second = await starting;
+    try {
+      await waitFor(async () => (await readiness(second)).status === 200, 15_000, '/readyz to answer 200 once started');
+    } finally {
+      await second.stop();
+    }
   });
 });
