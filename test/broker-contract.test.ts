@@ -287,6 +287,18 @@ function testBroker(name: string, overlap: Overlap, create: () => Promise<Broker
       await assert.rejects(broker.actOnJob(queue, later, 'remove'), new RegExp(`job "${later}" of queue "${queue}" does not exist`));
     });
 
+    it('hands a job the trace context it was enqueued with, and none to a job enqueued without', async () => {
+      const queue = unique('q');
+      const seen = new Map<string, Job['trace']>();
+      track(await broker.consume(queue, consumeOptions(1), async (job) => (seen.set(job.id, job.trace), undefined)));
+      const trace = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', tracestate: 'vendor=abc' };
+      const traced = await broker.enqueue(queue, bytes('{}'), { trace });
+      const plain = await broker.enqueue(queue, bytes('{}'));
+      await waitFor(() => seen.size === 2, 5_000, 'both jobs');
+      assert.deepEqual(seen.get(traced), trace);
+      assert.equal(seen.get(plain), undefined);
+    });
+
     it('holds a delayed job back until its delay has passed', async () => {
       const queue = unique('q');
       const enqueued = Date.now();

@@ -151,3 +151,21 @@ describe('traces across two spindle up processes on one Redis', () => {
     assert.ok(receiver.contentTypes.every((c) => c === 'POST /v1/traces application/json'), receiver.contentTypes.join());
   });
 });
+
+describe('tracing switched off', () => {
+  it('is off unless an OTLP endpoint is configured', async () => {
+    const { startTracing, tracingRequested } = await import('../src/observability/tracing.js');
+    assert.equal(tracingRequested({}), false);
+    assert.equal(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }), true);
+    assert.equal(tracingRequested({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }), true);
+    assert.equal(tracingRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }), false);
+    const saved = { ...process.env };
+    delete process.env.OTEL_EXPORTER_OTLP_ENDPOINT;
+    delete process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+    try {
+      assert.equal(await startTracing('app'), undefined);
+    } finally {
+      Object.assign(process.env, saved);
+    }
+  });
+});
