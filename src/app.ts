@@ -148,6 +148,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     queueDepth: (queue) => broker.jobCounts(queue),
     subscriberDrops: () => broker.subscriberDrops(),
     workerRestarts: () => executor.workerRestarts(),
+    instanceCounts: () => executor.instanceCounts(),
   });
   const observers = [metrics?.observeEvent, options.onEvent].filter((o) => o !== undefined);
   const dispatch = loggedDispatch(tracing ? tracing.wrap(executor.dispatch) : executor.dispatch, logger, observers);

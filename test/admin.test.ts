@@ -72,6 +72,9 @@ component = "loop"
 [[trigger.http]]
 route = "/late"
 component = "late"
+[[trigger.http]]
+route = "/fresh"
+component = "fresh"
 [[trigger.queue]]
 queue = "doomed"
 component = "trap"
@@ -91,6 +94,9 @@ timeout = "20s"
 [component.late]
 source = "loop.wasm"
 timeout = "100ms"
+[component.fresh]
+source = "hello.wasm"
+isolation = "per-event"
 `;
 
 describe('admin listener', () => {
@@ -104,6 +110,7 @@ describe('admin listener', () => {
     for (let i = 0; i < 3; i++) assert.equal((await fetch(`${t.url}/hello`)).status, 200);
     for (let i = 0; i < 2; i++) assert.equal((await fetch(`${t.url}/trap`)).status, 500);
     assert.equal((await fetch(`${t.url}/late`)).status, 504);
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(`${t.url}/fresh`)).status, 200);
     await t.app.broker.enqueue('doomed', new TextEncoder().encode('{}'));
     await waitFor(() => t.events.some((e) => e.component === 'trap' && e.event.type === 'spindle.queue.job'), 10_000, 'the job to fail');
     await waitFor(async () => (await t.app.broker.jobCounts('doomed')).failed === 1, 5_000, 'the job to be failed');
@@ -138,6 +145,11 @@ describe('admin listener', () => {
     assert.equal(sample(samples, 'spindle_events_total', { component: 'late', outcome: 'timeout' }), 1);
     assert.equal(sample(samples, 'spindle_worker_restarts_total', { reason: 'deadline' }), 1);
     assert.equal(sample(samples, 'spindle_worker_restarts_total', { reason: 'crash' }), 0);
+    // Two workers, three per-event requests: each worker makes one instance and restores it after.
+    const created = sample(samples, 'spindle_instances_total', { component: 'fresh', source: 'created' })!;
+    const restored = sample(samples, 'spindle_instances_total', { component: 'fresh', source: 'restored' })!;
+    assert.equal(created + restored, 3);
+    assert.ok(created >= 1 && created <= 2 && restored >= 1, `created ${created}, restored ${restored}`);
     assert.ok(sample(samples, 'process_cpu_user_seconds_total')! > 0, "Node's process metrics are there");
   });
 

@@ -110,6 +110,11 @@ export class Executor {
     return new Map([...this.#components].map(([id, r]) => [id, { inFlight: r.admission.inFlight, waiting: r.admission.waiting }]));
   }
 
+  /** Instances made, and put back to their state, for events so far, by component. */
+  instanceCounts(): Map<string, { created: number; restored: number }> {
+    return new Map([...this.#workers.instances].map(([id, counts]) => [id, { ...counts }]));
+  }
+
   /** Worker threads replaced so far, by why. */
   workerRestarts(): { deadline: number; crash: number } {
     return { ...this.#workers.restarts };

@@ -22,6 +22,8 @@ export interface MetricsSources {
   subscriberDrops(): number;
   /** Worker threads replaced so far, by why. */
   workerRestarts(): { deadline: number; crash: number };
+  /** Instances made, and put back to their state, for events so far, by component. */
+  instanceCounts(): Map<string, { created: number; restored: number }>;
 }
 
 /** Seconds; from a fast in-process call to a guest near the default 30 s deadline. */
@@ -113,6 +115,20 @@ export class Metrics {
             for (const [state, n] of Object.entries(depth ?? {})) this.set({ queue, state }, n);
           }),
         );
+      },
+    });
+    const reportedInstances = new Map<string, { created: number; restored: number }>();
+    new Counter({
+      name: 'spindle_instances_total',
+      help: 'Guest instances an event ran on that were created for it, or restored to their state after an earlier event (per-event isolation).',
+      labelNames: ['component', 'source'],
+      registers,
+      collect() {
+        for (const [component, counts] of sources()?.instanceCounts() ?? []) {
+          const reported = reportedInstances.get(component) ?? { created: 0, restored: 0 };
+          for (const source of ['created', 'restored'] as const) this.inc({ component, source }, counts[source] - reported[source]);
+          reportedInstances.set(component, counts);
+        }
       },
     });
     const reportedRestarts = { deadline: 0, crash: 0 };

@@ -22,10 +22,17 @@ export interface WorkerLog {
   msg: string;
 }
 
+/**
+ * Where the instance that ran an event came from: made for it, put back to its state from an
+ * earlier event (per-event isolation), or kept warm from an earlier event (pooled).
+ */
+export type InstanceSource = 'created' | 'restored' | 'reused';
+
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'load-failed'; component: string; error: SerializedError }
-  | { type: 'outcome'; outcome: WireOutcome }
+  /** `instance` is absent when no instance could be had. */
+  | { type: 'outcome'; outcome: WireOutcome; instance?: InstanceSource }
   | WorkerLog;
 
 /** An error reduced to what crosses threads intact; arbitrary thrown values may not clone. */

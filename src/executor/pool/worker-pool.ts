@@ -160,6 +160,7 @@ export class WorkerPool {
           reject(new ComponentLoadError(`component "${message.component}" cannot load in worker ${index}: ${cause.message}`, { component: message.component }, { cause }));
           void thread.terminate();
         } else {
+          if (message.instance && message.instance !== 'reused') this.#countInstance(slot.jobs[0]?.component, message.instance);
           this.#finish(slot, fromWireOutcome(message.outcome));
         }
       });
@@ -230,6 +231,16 @@ export class WorkerPool {
     else slot.thread.unref();
     job?.settle(outcome);
     this.#next();
+  }
+
+  /** Instances made, and put back to their state, for events so far, by component. */
+  readonly instances = new Map<string, { created: number; restored: number }>();
+
+  #countInstance(component: string | undefined, source: 'created' | 'restored'): void {
+    if (component === undefined) return;
+    let counts = this.instances.get(component);
+    if (!counts) this.instances.set(component, (counts = { created: 0, restored: 0 }));
+    counts[source]++;
   }
 
   /** Workers replaced so far: after an event ran past its deadline, or after the worker died. */

@@ -13,12 +13,13 @@
  * always per-event.
  * Each worker thread keeps its own pools, so instances never cross threads.
  */
+import type { InstanceSource } from '../pool/protocol.js';
 import type { Guest, GuestInstance } from './guest.js';
 import { captureState, restoreState, type InstanceState } from './instance-state.js';
 import { grownSinceMade, memoryInUse } from './memory-watch.js';
 
 export interface InstancePool {
-  acquire(): Promise<GuestInstance>;
+  acquire(): Promise<{ instance: GuestInstance; source: InstanceSource }>;
   /** Returns an instance after an event; `poisoned` ones are discarded. */
   release(instance: GuestInstance, poisoned: boolean): void;
 }
@@ -51,7 +52,8 @@ function pooled(guest: Guest): InstancePool {
   };
   return {
     async acquire() {
-      return idle.pop() ?? guest.instantiate();
+      const warm = idle.pop();
+      return warm ? { instance: warm, source: 'reused' } : { instance: await guest.instantiate(), source: 'created' };
     },
     release(instance, poisoned) {
       if (!poisoned && !worn(instance) && idle.length < MAX_IDLE) idle.push(instance);
@@ -65,11 +67,11 @@ function restored(guest: Guest): InstancePool {
     async acquire() {
       if (kept && kept.uses < RESTORES_PER_INSTANCE && restoreState(kept.state)) {
         kept.uses++;
-        return kept.instance;
+        return { instance: kept.instance, source: 'restored' };
       }
       const instance = await guest.instantiate();
       kept = { instance, state: captureState(instance), uses: 1 };
-      return instance;
+      return { instance, source: 'created' };
     },
     release(instance, poisoned) {
       if (poisoned && kept?.instance === instance) kept = undefined;
@@ -88,7 +90,7 @@ function fresh(guest: Guest): InstancePool {
     async acquire() {
       const next = spare ?? guest.instantiate();
       prepareSpare();
-      return next.catch(() => guest.instantiate());
+      return { instance: await next.catch(() => guest.instantiate()), source: 'created' };
     },
     release() {},
   };

@@ -12,7 +12,7 @@ import type { LogLevel } from '../../log.js';
 import { formatSize } from '../../manifest/units.js';
 import type { GuestSpec } from '../guest-spec.js';
 import { HostCallClient } from '../pool/host-call-bridge.js';
-import { ownBytes, serializeError, toWireOutcome, type FromWorker, type ToWorker } from '../pool/protocol.js';
+import { ownBytes, serializeError, toWireOutcome, type FromWorker, type InstanceSource, type ToWorker } from '../pool/protocol.js';
 import { classifyGuestError } from './guest-errors.js';
 import { prepareGuest, type Guest } from './guest.js';
 import { createInstancePool, type InstancePool } from './instance-pool.js';
@@ -72,6 +72,9 @@ async function load(specs: GuestSpec[]): Promise<void> {
   post({ type: 'ready' });
 }
 
+/** Where the running event's instance came from; set by `run` once it has one. */
+let instanceSource: InstanceSource | undefined;
+
 async function run(id: string, event: SpindleEvent): Promise<Outcome> {
   const fail = (kind: Failure['kind'], message: string, cause?: unknown): Outcome => ({
     ok: false,
@@ -82,7 +85,7 @@ async function run(id: string, event: SpindleEvent): Promise<Outcome> {
   const { guest, pool } = loaded;
   let instance;
   try {
-    instance = await pool.acquire();
+    ({ instance, source: instanceSource } = await pool.acquire());
   } catch (err) {
     log('error', id, { err: errorMessage(err) }, 'cannot instantiate component');
     return fail('internal', `cannot instantiate "${id}": ${errorMessage(err)}`, err);
@@ -107,6 +110,7 @@ async function run(id: string, event: SpindleEvent): Promise<Outcome> {
 
 async function runAndAnswer(id: string, event: SpindleEvent): Promise<void> {
   currentEventId = event.id;
+  instanceSource = undefined;
   linesThisEvent = 0;
   droppedThisEvent = 0;
   const outcome = await run(id, event);
@@ -117,7 +121,7 @@ async function runAndAnswer(id: string, event: SpindleEvent): Promise<void> {
   // The body was made in this thread for this answer alone, so it can move instead of copy.
   const body = outcome.ok && outcome.reply.body ? ownBytes(outcome.reply.body) : undefined;
   const wire = toWireOutcome(body && outcome.ok ? { ok: true, reply: { ...outcome.reply, body } } : outcome);
-  post({ type: 'outcome', outcome: wire }, body ? [body.buffer] : []);
+  post({ type: 'outcome', outcome: wire, ...(instanceSource ? { instance: instanceSource } : {}) }, body ? [body.buffer] : []);
 }
 
 /**
