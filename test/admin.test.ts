@@ -75,6 +75,9 @@ component = "late"
 [[trigger.http]]
 route = "/fresh"
 component = "fresh"
+[[trigger.redis]]
+channel = "flood"
+component = "sink"
 [[trigger.queue]]
 queue = "doomed"
 component = "trap"
@@ -97,6 +100,9 @@ timeout = "100ms"
 [component.fresh]
 source = "hello.wasm"
 isolation = "per-event"
+[component.sink]
+source = "hello.wasm"
+max_concurrency = 1
 `;
 
 describe('admin listener', () => {
@@ -151,6 +157,17 @@ describe('admin listener', () => {
     assert.equal(created + restored, 3);
     assert.ok(created >= 1 && created <= 2 && restored >= 1, `created ${created}, restored ${restored}`);
     assert.ok(sample(samples, 'process_cpu_user_seconds_total')! > 0, "Node's process metrics are there");
+  });
+
+  it('counts pub/sub messages dropped past the buffer of a component that cannot keep up', async () => {
+    // Embedded delivery comes a turn after the publishes, so all of them arrive in one burst: the
+    // subscription holds max_concurrency (1) plus 10,000 and drops the rest.
+    const sent = 10_050;
+    for (let i = 0; i < sent; i++) await t.app.broker.publish('flood', new TextEncoder().encode(String(i)));
+    await waitFor(() => t.events.filter((e) => e.component === 'sink').length === 10_001, 60_000, 'the messages kept to be handled');
+    const samples = await scrape(t);
+    assert.equal(sample(samples, 'spindle_pubsub_messages_dropped_total', { component: 'sink' }), sent - 10_001);
+    assert.equal(sample(samples, 'spindle_events_total', { component: 'sink', trigger: 'redis', outcome: 'ok' }), 10_001);
   });
 
   it('answers /healthz, and /readyz until the app drains, then 503', async () => {
