@@ -226,3 +226,34 @@ describe('admin listener in redis mode', () => {
     }
   });
 });
+
+describe('cron tick metrics', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp({
+      manifest: `
+spindle_manifest_version = 1
+[application]
+name = "ticks"
+[[trigger.cron]]
+schedule = "* * * * * *"
+component = "slowpoke"
+[component.slowpoke]
+source = "loop.wasm"
+timeout = "2500ms"
+`,
+      wat: ['loop'],
+      admin: '127.0.0.1:0',
+      workers: 1,
+    });
+  });
+  after(() => t?.stop());
+
+  it('counts ticks skipped while the previous tick still runs', async () => {
+    await waitFor(() => t.events.some((e) => e.component === 'slowpoke'), 10_000, 'the first tick to time out');
+    const samples = await scrape(t);
+    assert.equal(sample(samples, 'spindle_events_total', { component: 'slowpoke', trigger: 'cron', outcome: 'timeout' }), 1);
+    assert.ok(sample(samples, 'spindle_cron_ticks_total', { component: 'slowpoke', result: 'fired' })! >= 1);
+    assert.ok(sample(samples, 'spindle_cron_ticks_total', { component: 'slowpoke', result: 'skipped' })! >= 1, 'the ticks during a 2.5 s run were skipped');
+  });
+});
