@@ -5,31 +5,21 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { startApp, type App } from '../src/app.js';
-import { buildComponents } from '../src/build/build.js';
-import { loadManifest } from '../src/app-manifest.js';
-import type { HttpTrigger } from '../src/triggers/http.js';
-import { collectingLogger } from './support/harness.js';
+import { startBuiltApp, type BuiltApp } from './support/harness.js';
 
 const FIXTURES = fileURLToPath(new URL('../../test/fixtures/js/spindle.toml', import.meta.url));
 
 describe('JavaScript components', () => {
-  let app: App;
+  let built: BuiltApp;
   let url: string;
-  const logs: Array<Record<string, unknown>> = [];
-  const outcomes = new Map<string, string>();
-  const failureOf = (res: Response) => outcomes.get(res.headers.get('x-spindle-event-id') ?? '');
+  let logs: BuiltApp['logs'];
+  const failureOf = (res: Response) => built.failureOf(res);
 
   before(async () => {
-    await buildComponents(await loadManifest(FIXTURES, { checkSources: false }));
-    app = await startApp(await loadManifest(FIXTURES), {
-      listen: '127.0.0.1:0',
-      logger: collectingLogger(logs),
-      onEvent: (_, event, outcome) => outcomes.set(event.id, outcome.ok ? 'ok' : outcome.failure.kind),
-    });
-    url = (app.triggers[0] as HttpTrigger).url!;
+    built = await startBuiltApp(FIXTURES);
+    ({ url, logs } = built);
   });
-  after(() => app?.stop());
+  after(() => built?.app.stop());
 
   it('keeps a pooled instance warm between events', async () => {
     const first = Number(await (await fetch(`${url}/handler/count`)).text());

@@ -7,14 +7,14 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { build as esbuild } from 'esbuild';
+import { build as esbuild, type Plugin } from 'esbuild';
 import { BuildError, errorMessage } from '../errors.js';
 import type { LoadedManifest } from '../manifest/load.js';
 import type { ComponentConfig } from '../manifest/schema.js';
 import { formatSize } from '../manifest/units.js';
 import { packageInfo } from '../util/package-info.js';
 import { inside, realLocation } from '../util/paths.js';
-import { SPINDLE_WIT_DIR, writeHttpProxyWit } from './wit.js';
+import { SDK_DIR, SPINDLE_WIT_DIR, writeHttpProxyWit } from './wit.js';
 
 const TOOLCHAIN = `componentize-js@${packageInfo('@bytecodealliance/componentize-js').version}`;
 
@@ -33,6 +33,17 @@ export interface BuildResult {
   ms: number;
 }
 
+/**
+ * `spindle/sdk` is the SDK of the Spindle that builds, wherever the handler lives: its
+ * helpers speak this Spindle's world, and an app needs no package install to use it.
+ */
+const sdkPlugin: Plugin = {
+  name: 'spindle-sdk',
+  setup(build) {
+    build.onResolve({ filter: /^spindle\/sdk$/ }, () => ({ path: join(SDK_DIR, 'index.ts') }));
+  },
+};
+
 async function bundle(id: string, entry: string): Promise<string> {
   try {
     const result = await esbuild({
@@ -44,6 +55,7 @@ async function bundle(id: string, entry: string): Promise<string> {
       // Interface imports (`spindle:app/key-value@0.1.0`, `wasi:...`) are bound by
       // componentize-js to the component's imports, not bundled.
       external: ['spindle:*', 'wasi:*'],
+      plugins: [sdkPlugin],
       // Static assets imported by a handler become strings in the bundle.
       loader: { '.html': 'text', '.css': 'text', '.svg': 'text', '.txt': 'text' },
       write: false,

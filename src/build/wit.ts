@@ -10,6 +10,9 @@ import { packageInfo } from '../util/package-info.js';
 /** The repository's `wit/` folder: package `spindle:app`, world `handler`. */
 export const SPINDLE_WIT_DIR = fileURLToPath(new URL('../../../wit/', import.meta.url));
 
+/** The repository's `sdk/`: the handler SDK that `spindle build` bundles as `spindle/sdk`. */
+export const SDK_DIR = fileURLToPath(new URL('../../../sdk/', import.meta.url));
+
 const JCO_WIT = join(packageInfo('@bytecodealliance/jco').root, 'lib', 'wit', 'builtin');
 
 /**

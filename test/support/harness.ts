@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { startApp, type App } from '../../src/app.js';
 import type { Outcome, SpindleEvent } from '../../src/event.js';
 import { createLogger } from '../../src/log.js';
-import { parseManifest } from '../../src/app-manifest.js';
+import { loadManifest, parseManifest } from '../../src/app-manifest.js';
+import { buildComponents } from '../../src/build/build.js';
 import type { HttpTrigger } from '../../src/triggers/http.js';
 import { writeWatComponent, type WatComponentName } from './wat-components.js';
 
@@ -100,6 +101,27 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** An app of the repository built with `spindle build` (cached while unchanged) and started. */
+export interface BuiltApp {
+  app: App;
+  url: string;
+  logs: Array<Record<string, unknown>>;
+  /** The failure kind of the event that answered `res`, or 'ok'. */
+  failureOf(res: Response): string | undefined;
+}
+
+export async function startBuiltApp(manifest: string): Promise<BuiltApp> {
+  await buildComponents(await loadManifest(manifest, { checkSources: false }));
+  const logs: Array<Record<string, unknown>> = [];
+  const outcomes = new Map<string, string>();
+  const app = await startApp(await loadManifest(manifest), {
+    listen: '127.0.0.1:0',
+    logger: collectingLogger(logs),
+    onEvent: (_, event, outcome) => outcomes.set(event.id, outcome.ok ? 'ok' : outcome.failure.kind),
+  });
+  return { app, url: httpUrl(app), logs, failureOf: (res) => outcomes.get(res.headers.get('x-spindle-event-id') ?? '') };
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
