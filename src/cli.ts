@@ -3,13 +3,12 @@
  * process ends only once everything it opened has closed.
  */
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
 import { JOB_ACTION_DONE, jobIdProblem, missingJob, type Broker, type JobAction } from './brokers/broker.js';
 import { DEFAULT_REDIS_URL, redactUrl } from './redis/url.js';
 import { BrokerError, ManifestError, SpindleError, errorMessage } from './errors.js';
 import { createLogger } from './log.js';
 import { loadManifest } from './app-manifest.js';
-import { DEFAULT_QUEUE_PREFIX, manifestSchema } from './manifest/schema.js';
+import { DEFAULT_QUEUE_PREFIX } from './manifest/schema.js';
 import { parseDuration } from './manifest/units.js';
 
 const USAGE = `spindle — run WebAssembly components on events
@@ -25,7 +24,11 @@ Usage:
   spindle build [manifest] [--force] [--allow-outside]
                             componentize the JS/TS sources the manifest declares; outputs
                             outside the manifest's folder need --allow-outside
-  spindle schema            print the manifest's JSON Schema
+  spindle schema            print the manifest's JSON Schema (also in this package as
+                            schema/spindle.schema.json)
+  spindle new <template> [dir]
+                            start a TypeScript project from a template (dir defaults to
+                            the template's name); --list names the templates
   spindle publish <channel> <message> [--redis URL]
                             publish a message on a running app's Redis
   spindle enqueue <queue> <json> [--delay 5s] [--job-id id] [--strict] [--redis URL]
@@ -113,8 +116,14 @@ const commands: Record<string, Command> = {
   },
 
   async schema() {
-    console.log(JSON.stringify(z.toJSONSchema(manifestSchema, { io: 'input' }), null, 2));
+    const { manifestJsonSchema } = await import('./manifest/json-schema.js');
+    process.stdout.write(manifestJsonSchema());
     return 0;
+  },
+
+  async new([template, dir], flags) {
+    const { newCommand } = await import('./new/command.js');
+    return newCommand(template, dir, { list: flags.list === true });
   },
 
   async build([file = 'spindle.toml'], flags) {
@@ -237,6 +246,7 @@ export async function main(argv: string[]): Promise<number> {
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
         force: { type: 'boolean' },
+        list: { type: 'boolean' },
         'allow-outside': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
