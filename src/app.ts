@@ -47,7 +47,8 @@ export interface AppOptions {
 
 export interface App {
   manifest: Manifest;
-  executor: Executor;
+  /** The executor serving new events; `reloadComponents` replaces it. */
+  readonly executor: Executor;
   broker: Broker;
   keyValue: KeyValue;
   triggers: Trigger[];
@@ -60,6 +61,13 @@ export interface App {
    * that had not finished by then (none on a clean stop). Idempotent.
    */
   stop(): Promise<string[]>;
+  /**
+   * Loads every component again from its file and sends new events to the new instances;
+   * events in flight finish on the old ones. Triggers, the broker and key-value stay as they
+   * are, so embedded queues and stores keep their contents. Fails, serving on as before, when a
+   * component does not load.
+   */
+  reloadComponents(): Promise<void>;
 }
 
 /** How long start-up waits for Redis before it gives up with a clear error. */
@@ -115,20 +123,23 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     maxStoreKeys: limits.max_store_keys,
   });
   let admin: AdminServer | undefined;
-  let executor: Executor;
   const tracing = await startTracing(manifest.application.name);
   if (tracing) logger.info('tracing: sending spans over OTLP/HTTP');
-  try {
-    if (adminListen) admin = await startAdminServer({ listen: adminListen, metrics: metrics!, logger, brokerReachable: () => broker.reachable() });
-    executor = await Executor.load(manifest, {
+  const services = observedHostServices(hostServices({ broker, keyValue }), { ...(metrics ? { metrics } : {}), ...(tracing ? { tracing } : {}) });
+  const loadExecutor = () =>
+    Executor.load(manifest, {
       cacheDir: options.cacheDir ?? defaultCacheDir(loaded.dir),
       logger,
       workers: options.workers,
       variables,
-      hostServices: observedHostServices(hostServices({ broker, keyValue }), { ...(metrics ? { metrics } : {}), ...(tracing ? { tracing } : {}) }),
+      hostServices: services,
       onLoaded: (c, ms, i, total) =>
         logger.info({ component: c.id, world: c.world, ms: Math.round(ms), cached: c.cached }, `loaded component ${i}/${total}: ${c.id}`),
     });
+  let executor: Executor;
+  try {
+    if (adminListen) admin = await startAdminServer({ listen: adminListen, metrics: metrics!, logger, brokerReachable: () => broker.reachable() });
+    executor = await loadExecutor();
   } catch (err) {
     await Promise.allSettled([broker.close(), keyValue.close(), admin?.close(), tracing?.shutdown()]);
     throw err;
@@ -151,7 +162,9 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     instanceCounts: () => executor.instanceCounts(),
   });
   const observers = [metrics?.observeEvent, options.onEvent].filter((o) => o !== undefined);
-  const dispatch = loggedDispatch(tracing ? tracing.wrap(executor.dispatch) : executor.dispatch, logger, observers);
+  // Through the variable, so events go to whichever executor serves when they arrive.
+  const toExecutor: Dispatch = (id, event, opts) => executor.dispatch(id, event, opts);
+  const dispatch = loggedDispatch(tracing ? tracing.wrap(toExecutor) : toExecutor, logger, observers);
   const triggers: Trigger[] = [];
   // Triggers stop taking events and drain; at drain_timeout closing the executor cancels what
   // still runs, so each trigger settles its own way (a 503, a job handed back to its queue)
@@ -189,7 +202,27 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
 
   admin?.setLifecycle('ready');
   let stopping: Promise<string[]> | undefined;
-  return { manifest, executor, broker, keyValue, triggers, logger, ...(admin ? { admin } : {}), stop: () => (stopping ??= stopAll()) };
+  const reloadComponents = async () => {
+    const next = await loadExecutor();
+    if (stopping) return next.close();
+    const previous = executor;
+    executor = next;
+    await previous.idle();
+    await previous.close();
+  };
+  return {
+    manifest,
+    get executor() {
+      return executor;
+    },
+    broker,
+    keyValue,
+    triggers,
+    logger,
+    ...(admin ? { admin } : {}),
+    stop: () => (stopping ??= stopAll()),
+    reloadComponents,
+  };
 }
 
 /** `spindle up`: runs the app in `file` until a signal, then drains. Returns the exit code. */
@@ -206,19 +239,26 @@ export async function runApp(
     console.log(`\n${describeServing(app.manifest, { mode: redisUrl ? `redis ${redactUrl(redisUrl)}` : 'embedded', ...(http ? { http } : {}), ...(app.admin ? { admin: app.admin.url } : {}) })}\n`);
   }
   logger.info({ app: loaded.manifest.application.name }, 'ready');
+  return untilSignal(logger, () => app.manifest.runtime.drain_timeout, () => app.stop());
+}
 
+/**
+ * Waits for SIGINT or SIGTERM, then `stop`s (a second signal exits at once). Returns the exit
+ * code: 1 when something had not stopped within the drain.
+ */
+export async function untilSignal(logger: Logger, drainMs: () => number, stop: () => Promise<string[]>): Promise<number> {
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  logger.info({ signal, drainMs: loaded.manifest.runtime.drain_timeout }, 'shutting down: draining events in flight');
+  logger.info({ signal, drainMs: drainMs() }, 'shutting down: draining events in flight');
   const forced = () => {
     logger.warn('second signal: exiting without draining');
     process.exit(130);
   };
   process.once('SIGINT', forced);
   process.once('SIGTERM', forced);
-  const unfinished = await app.stop();
+  const unfinished = await stop();
   if (unfinished.length > 0) return 1;
   logger.info('stopped');
   return 0;

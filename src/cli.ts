@@ -15,10 +15,12 @@ const USAGE = `spindle — run WebAssembly components on events
 
 Usage:
   spindle up [manifest] [--listen host:port] [--admin host:port] [--redis URL] [--workers n]
-            [--log-level level] [--log-format pretty|json]
+            [--log-level level] [--log-format pretty|json] [--watch]
                             run the app until SIGINT/SIGTERM; --redis (or REDIS_URL)
                             selects redis mode; --admin serves /metrics, /healthz, /readyz;
-                            logs are readable lines on a terminal, JSON lines otherwise
+                            logs are readable lines on a terminal, JSON lines otherwise;
+                            --watch rebuilds and swaps in components whose sources change,
+                            and reloads on a manifest change
   spindle validate [manifest]
                             check a manifest and print every problem
   spindle build [manifest] [--force] [--allow-outside]
@@ -140,6 +142,10 @@ const commands: Record<string, Command> = {
     }
     const logFormat = flags['log-format'] ?? (process.stdout.isTTY ? 'pretty' : 'json');
     if (logFormat !== 'pretty' && logFormat !== 'json') throw new UsageError(`--log-format expects "pretty" or "json", got "${logFormat}"`);
+    if (flags.watch) {
+      const { runWatched } = await import('./watch.js');
+      return runWatched(file, { listen: flags.listen as string | undefined, redis: flags.redis as string | undefined, workers, logLevel: flags['log-level'] as string | undefined });
+    }
     const { runApp } = await import('./app.js');
     return runApp(file, {
       listen: flags.listen as string | undefined,
@@ -247,6 +253,7 @@ export async function main(argv: string[]): Promise<number> {
         'log-format': { type: 'string' },
         force: { type: 'boolean' },
         list: { type: 'boolean' },
+        watch: { type: 'boolean' },
         'allow-outside': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { build as esbuild, type Plugin } from 'esbuild';
 import { BuildError, errorMessage } from '../errors.js';
 import type { LoadedManifest } from '../manifest/load.js';
@@ -25,12 +25,21 @@ export interface BuildOptions {
   progress?: (line: string) => void;
   /** Write build outputs outside the app's folder (the manifest's directory) too. */
   allowOutside?: boolean;
+  /** Build only these components. */
+  only?: readonly string[];
 }
 
 export interface BuildResult {
   component: string;
   built: boolean;
   ms: number;
+  /** The source files the bundle was made from, absolute: what a watcher watches. */
+  inputs: string[];
+}
+
+interface Bundle {
+  code: string;
+  inputs: string[];
 }
 
 /**
@@ -44,7 +53,7 @@ const sdkPlugin: Plugin = {
   },
 };
 
-async function bundle(id: string, entry: string): Promise<string> {
+async function bundle(id: string, entry: string): Promise<Bundle> {
   try {
     const result = await esbuild({
       entryPoints: [entry],
@@ -59,9 +68,11 @@ async function bundle(id: string, entry: string): Promise<string> {
       // Static assets imported by a handler become strings in the bundle.
       loader: { '.html': 'text', '.css': 'text', '.svg': 'text', '.txt': 'text' },
       write: false,
+      metafile: true,
       logLevel: 'silent',
     });
-    return result.outputFiles[0]!.text;
+    const inputs = Object.keys(result.metafile.inputs).map((input) => resolve(input));
+    return { code: result.outputFiles[0]!.text, inputs };
   } catch (cause) {
     throw new BuildError(`component "${id}": cannot bundle ${entry}: ${errorMessage(cause)}`, { component: id }, { cause });
   }
@@ -79,19 +90,19 @@ async function upToDate(source: string, stamp: string): Promise<boolean> {
   return hasOutput && previous.trim() === stamp;
 }
 
-/** Builds one component from `config.build` into `config.source`. Returns whether it built. */
-async function buildComponent(id: string, config: ComponentConfig, options: BuildOptions = {}): Promise<boolean> {
+/** Builds one component from `config.build` into `config.source`. Says whether it built, and from what. */
+async function buildComponent(id: string, config: ComponentConfig, options: BuildOptions = {}): Promise<{ built: boolean; inputs: string[] }> {
   const progress = options.progress ?? (() => {});
   const build = config.build;
-  if (!build) return false;
-  const code = await bundle(id, build.source);
+  if (!build) return { built: false, inputs: [] };
+  const { code, inputs } = await bundle(id, build.source);
   // The world's WIT is part of what is built: a component built against an older one imports
   // an older interface.
   const wit = build.world === 'handler' ? await readFile(join(SPINDLE_WIT_DIR, 'spindle.wit'), 'utf8') : '';
   const stamp = createHash('sha256').update(`${TOOLCHAIN}\0${build.world}\0${wit}\0`).update(code).digest('hex');
   if (!options.force && (await upToDate(config.source, stamp))) {
     progress(`${id}: up to date (${config.source})`);
-    return false;
+    return { built: false, inputs };
   }
 
   progress(`${id}: componentizing ${build.source} for world "${build.world}" (this takes 10-20 s)...`);
@@ -112,7 +123,7 @@ async function buildComponent(id: string, config: ComponentConfig, options: Buil
     await writeFile(config.source, component);
     await writeFile(stampPath(config.source), `${stamp}\n`);
     progress(`${id}: built ${config.source} (${formatSize(component.byteLength)})`);
-    return true;
+    return { built: true, inputs };
   } catch (cause) {
     if (cause instanceof BuildError) throw cause;
     throw new BuildError(`component "${id}": componentize failed for ${build.source}: ${errorMessage(cause)}`, { component: id }, { cause });
@@ -145,7 +156,7 @@ async function writesOutside(app: LoadedManifest, todo: Array<[string, Component
  */
 export async function buildComponents(app: LoadedManifest, options: BuildOptions = {}): Promise<BuildResult[]> {
   const progress = options.progress ?? (() => {});
-  const todo = Object.entries(app.manifest.component).filter(([, c]) => c.build);
+  const todo = Object.entries(app.manifest.component).filter(([id, c]) => c.build && (!options.only || options.only.includes(id)));
   if (todo.length === 0) progress('nothing to build: no component declares [component.<id>.build]');
   const outside = options.allowOutside ? [] : await writesOutside(app, todo);
   if (outside.length > 0) {
@@ -155,8 +166,8 @@ export async function buildComponents(app: LoadedManifest, options: BuildOptions
   for (const [i, [id, config]] of todo.entries()) {
     progress(`[${i + 1}/${todo.length}] ${id}`);
     const started = performance.now();
-    const built = await buildComponent(id, config, options);
-    results.push({ component: id, built, ms: performance.now() - started });
+    const { built, inputs } = await buildComponent(id, config, options);
+    results.push({ component: id, built, ms: performance.now() - started, inputs });
   }
   return results;
 }

@@ -68,6 +68,9 @@ export class Executor {
   #closed = false;
   /** Events the executor cancelled by closing, waiting or running, by component. */
   readonly #cancelled = new Map<string, number>();
+  /** Events dispatched and not yet answered, and who waits for there to be none. */
+  #inFlight = 0;
+  #onIdle: Array<() => void> = [];
 
   private constructor(components: Map<string, Running>, workers: WorkerPool, logger: Logger) {
     this.#components = components;
@@ -122,10 +125,20 @@ export class Executor {
 
   /** Runs `event` through component `id`. Bound to the instance, so it can be passed around. */
   readonly dispatch: Dispatch = async (id: string, event: SpindleEvent, options: DispatchOptions = {}): Promise<Outcome> => {
-    const outcome = await this.#run(id, event, options);
-    if (!outcome.ok && outcome.failure.kind === 'cancelled') this.#cancelled.set(id, (this.#cancelled.get(id) ?? 0) + 1);
-    return outcome;
+    this.#inFlight++;
+    try {
+      const outcome = await this.#run(id, event, options);
+      if (!outcome.ok && outcome.failure.kind === 'cancelled') this.#cancelled.set(id, (this.#cancelled.get(id) ?? 0) + 1);
+      return outcome;
+    } finally {
+      if (--this.#inFlight === 0) for (const wake of this.#onIdle.splice(0)) wake();
+    }
   };
+
+  /** Resolves once no event dispatched here is waiting or running: an executor being replaced finishes its own. */
+  idle(): Promise<void> {
+    return this.#inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.#onIdle.push(resolve));
+  }
 
   async #run(id: string, event: SpindleEvent, options: DispatchOptions): Promise<Outcome> {
     const fail = (kind: Failure['kind'], message: string): Outcome => ({
