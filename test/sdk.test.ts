@@ -4,6 +4,7 @@
  * Also: its `spindle:app/*` declarations are what jco generates from the WIT today.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +13,9 @@ import type { App } from '../src/app.js';
 import { GUEST_TYPES_DIR, generateGuestTypes } from '../src/build/guest-types.js';
 import { startBuiltApp, waitFor, type BuiltApp } from './support/harness.js';
 
-const FIXTURE = fileURLToPath(new URL('../../test/fixtures/sdk/spindle.toml', import.meta.url));
+const FIXTURE_DIR = fileURLToPath(new URL('../../test/fixtures/sdk/', import.meta.url));
+const FIXTURE = join(FIXTURE_DIR, 'spindle.toml');
+const TSC = fileURLToPath(new URL('../../node_modules/.bin/tsc', import.meta.url));
 
 describe('the handler SDK', () => {
   let built: BuiltApp;
@@ -73,6 +76,11 @@ describe('the handler SDK', () => {
 });
 
 describe('the SDK\'s declarations of spindle:app imports', () => {
+  it('type-check a handler under a project\'s settings (the fixture, with the templates\' tsconfig)', () => {
+    const tsc = spawnSync(TSC, ['-p', join(FIXTURE_DIR, 'tsconfig.json')], { encoding: 'utf8' });
+    assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+  });
+
   it('are what jco generates from wit/spindle.wit (node dist/src/build/guest-types.js rewrites them)', async () => {
     for (const [path, text] of await generateGuestTypes()) {
       const committed = await readFile(join(GUEST_TYPES_DIR, path), 'utf8').catch(() => '(missing)');

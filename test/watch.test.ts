@@ -1,21 +1,54 @@
 /**
- * `spindle up --watch` on the http-api template, as a separate process: an edited handler is
+ * Swapping components in a running app, and `spindle up --watch` on the http-api template, as a separate process: an edited handler is
  * rebuilt and swapped in with the process and its embedded key-value kept; a build error
  * leaves the old component serving; a manifest change reloads the app.
  */
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { waitFor } from './support/harness.js';
+import { startTestApp, waitFor } from './support/harness.js';
 import { startSpindle, type SpindleProcess } from './support/spindle-process.js';
 
 const TEMPLATE = fileURLToPath(new URL('../../templates/http-api/', import.meta.url));
 const BUILDS = fileURLToPath(new URL('../../.spindle/template-builds/http-api/', import.meta.url));
 /** A rebuild componentizes again: seconds on an idle machine, far more on a busy one. */
 const REBUILD_MS = 120_000;
+
+describe('reloading the components of a running app', () => {
+  it('finishes events in flight on the old instances and sends new ones to the new', async () => {
+    const t = await startTestApp({
+      manifest: `spindle_manifest_version = 1
+[application]
+name = "reload"
+[[trigger.http]]
+route = "/web"
+component = "web"
+[component.web]
+source = "spin.wasm"
+`,
+      wat: ['spin', 'hello'],
+    });
+    try {
+      const old = t.app.executor;
+      const slow = fetch(`${t.url}/web`, { method: 'POST', body: '1500' });
+      await waitFor(() => old.inFlight === 1, 5_000, 'the slow event to be running');
+      await copyFile(join(t.dir, 'hello.wasm'), join(t.dir, 'spin.wasm'));
+      const reloaded = t.app.reloadComponents();
+      await waitFor(() => t.app.executor !== old, 10_000, 'the new executor');
+      assert.equal(await (await fetch(`${t.url}/web`)).text(), 'hello from wat', 'a new event goes to the new component');
+      const first = await slow;
+      assert.equal(first.status, 200);
+      assert.equal(await first.text(), '1500', 'the event in flight finished on the old one');
+      await reloaded;
+      assert.equal(old.inFlight, 0);
+    } finally {
+      await t.stop();
+    }
+  });
+});
 
 describe('spindle up --watch', () => {
   let dir: string;

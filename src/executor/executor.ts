@@ -135,6 +135,11 @@ export class Executor {
     }
   };
 
+  /** Events dispatched here and not yet answered, waiting for room or running. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
   /** Resolves once no event dispatched here is waiting or running: an executor being replaced finishes its own. */
   idle(): Promise<void> {
     return this.#inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.#onIdle.push(resolve));
