@@ -69,6 +69,8 @@ export async function runWatched(file: string, options: WatchOptions): Promise<n
   const changed = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let handling: Promise<void> = Promise.resolve();
+  /** The app was stopped for a manifest change and could not start again. */
+  let stopped = false;
 
   const folders = () => new Set([dirname(manifestPath), ...[...inputs.values()].flat().map((path) => dirname(path))]);
   const watcher = new FolderWatch((path) => {
@@ -84,7 +86,14 @@ export async function runWatched(file: string, options: WatchOptions): Promise<n
     const loaded = await loadManifest(manifestPath);
     await app.stop();
     inputs = built.inputs;
-    app = await startApp(loaded, appOptions);
+    stopped = true;
+    try {
+      app = await startApp(loaded, appOptions);
+    } catch (err) {
+      logger.error({ err: errorMessage(err) }, `the app did not start again; the next change starts it: ${errorMessage(err)}`);
+      return;
+    }
+    stopped = false;
     logger.info({ app: app.manifest.application.name }, 'ready');
   }
 
@@ -102,7 +111,7 @@ export async function runWatched(file: string, options: WatchOptions): Promise<n
     changed.clear();
     const components = [...inputs].filter(([, files]) => files.some((f) => paths.includes(f))).map(([id]) => id);
     try {
-      if (paths.includes(manifestPath)) await reloadManifest();
+      if (paths.includes(manifestPath) || stopped) await reloadManifest();
       else if (components.length > 0) await rebuild(components);
     } catch (err) {
       logger.error({ err: errorMessage(err) }, `not reloaded, the app serves on as before: ${errorMessage(err)}`);
