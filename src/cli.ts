@@ -142,19 +142,17 @@ const commands: Record<string, Command> = {
     }
     const logFormat = flags['log-format'] ?? (process.stdout.isTTY ? 'pretty' : 'json');
     if (logFormat !== 'pretty' && logFormat !== 'json') throw new UsageError(`--log-format expects "pretty" or "json", got "${logFormat}"`);
-    if (flags.watch) {
-      const { runWatched } = await import('./watch.js');
-      return runWatched(file, { listen: flags.listen as string | undefined, redis: flags.redis as string | undefined, workers, logLevel: flags['log-level'] as string | undefined });
-    }
-    const { runApp } = await import('./app.js');
-    return runApp(file, {
+    const options = {
       listen: flags.listen as string | undefined,
       admin: flags.admin as string | undefined,
       redis: flags.redis as string | undefined,
       workers,
       logLevel: flags['log-level'] as string | undefined,
       logFormat,
-    });
+    } as const;
+    if (flags.watch) return (await import('./watch.js')).runWatched(file, options);
+    const { runApp } = await import('./app.js');
+    return runApp(file, options);
   },
 
   async publish([channel, message], flags) {

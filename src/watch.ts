@@ -13,16 +13,18 @@ import { loadManifest, type LoadedManifest } from './app-manifest.js';
 import { startApp, untilSignal, type App, type AppOptions } from './app.js';
 import { buildComponents } from './build/build.js';
 import { errorMessage } from './errors.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type LogFormat, type Logger } from './log.js';
 
 /** Changes arriving this close together are handled as one (an editor writes a file in steps). */
 const SETTLE_MS = 150;
 
 export interface WatchOptions {
   listen?: string;
+  admin?: string;
   redis?: string;
   workers?: number;
   logLevel?: string;
+  logFormat?: LogFormat;
 }
 
 /** Watches folders, reporting changed files by absolute path; the folder set can change. */
@@ -59,9 +61,9 @@ async function buildAll(file: string, logger: Logger, only?: string[]): Promise<
 }
 
 export async function runWatched(file: string, options: WatchOptions): Promise<number> {
-  const logger = createLogger(options.logLevel ? { level: options.logLevel as 'info' } : {});
+  const logger = createLogger({ ...(options.logLevel ? { level: options.logLevel as 'info' } : {}), ...(options.logFormat ? { format: options.logFormat } : {}) });
   const manifestPath = resolve(file);
-  const appOptions: AppOptions = { listen: options.listen, redis: options.redis, workers: options.workers, logger };
+  const appOptions: AppOptions = { listen: options.listen, admin: options.admin, redis: options.redis, workers: options.workers, logger };
   let { inputs } = await buildAll(manifestPath, logger);
   let app: App = await startApp(await loadManifest(manifestPath), appOptions);
   logger.info({ app: app.manifest.application.name, watching: [...inputs.values()].flat().length + 1 }, 'ready; watching the sources and the manifest');
