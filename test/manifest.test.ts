@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
-import { ManifestError } from '../src/errors.js';
 import { parseManifest } from '../src/app-manifest.js';
+import { manifestProblems } from './support/manifest-problems.js';
 
 const GOOD = `
 spindle_manifest_version = 1
@@ -54,16 +54,7 @@ before(async () => {
   await mkdir(join(dir, 'data'));
 });
 
-/** The problems `text` has, as "path: message" lines. */
-async function problems(text: string): Promise<string[]> {
-  try {
-    await parseManifest(text, file);
-  } catch (err) {
-    assert.ok(err instanceof ManifestError, `expected a ManifestError, got ${err}`);
-    return err.problems.map((p) => `${p.path}: ${p.message}`);
-  }
-  assert.fail('expected the manifest to be rejected');
-}
+const problems = (text: string) => manifestProblems(text, file);
 
 describe('manifest', () => {
   it('accepts a full manifest, applies defaults and resolves paths against its directory', async () => {

@@ -2,8 +2,9 @@
  * `allowed_outbound_hosts` in Spin's syntax: `scheme://host[:port]`, where scheme, host, a
  * host's leading labels and port may be `*`. No entry means no outbound network at all.
  */
-import type { ManifestProblem } from '../errors.js';
+import { ComponentLoadError, type ManifestProblem } from '../errors.js';
 import type { Manifest } from '../manifest/schema.js';
+import { isTemplate, renderTemplate } from '../manifest/variables.js';
 
 /** Decides whether a guest may send an outgoing request to `scheme://authority`. */
 export type OutboundPolicy = (scheme: string, authority: string) => boolean;
@@ -46,12 +47,29 @@ export function outboundPolicy(entries: string[]): OutboundPolicy {
   };
 }
 
-/** Every malformed `allowed_outbound_hosts` entry of `manifest`, by field path. */
+/**
+ * Every malformed `allowed_outbound_hosts` entry of `manifest`, by field path. An entry with a
+ * `{{ variable }}` is checked once rendered at start-up; until then it could be anything.
+ */
 export function checkOutboundHosts(manifest: Manifest): ManifestProblem[] {
   return Object.entries(manifest.component).flatMap(([id, c]) =>
     c.allowed_outbound_hosts.flatMap((entry, i) => {
+      if (isTemplate(entry)) return [];
       const parsed = parseHostPattern(entry);
       return typeof parsed === 'string' ? [{ path: `component.${id}.allowed_outbound_hosts[${i}]`, message: parsed }] : [];
     }),
   );
+}
+
+/** `entries` of `component` with their `{{ variable }}` references rendered; refuses one that renders malformed. */
+export function renderOutboundHosts(component: string, entries: string[], variables: Map<string, string>): string[] {
+  return entries.map((entry, i) => {
+    if (!isTemplate(entry)) return entry;
+    const rendered = renderTemplate(entry, variables);
+    const parsed = parseHostPattern(rendered);
+    if (typeof parsed === 'string') {
+      throw new ComponentLoadError(`component "${component}": allowed_outbound_hosts[${i}] "${entry}" renders to an unusable entry: ${parsed}`, { component });
+    }
+    return rendered;
+  });
 }

@@ -1,6 +1,6 @@
 /**
- * Reads a manifest: TOML → schema → cross-field checks → paths resolved against the manifest's
- * directory → the checks its users add. Every problem found is reported at once, each naming
+ * Reads a manifest: TOML → (a Spin manifest translated, see `spin.ts`) → schema → cross-field
+ * checks → paths resolved against the manifest's directory → the checks its users add. Every problem found is reported at once, each naming
  * the field path.
  *
  * This layer knows the manifest alone. What only a trigger or a capability can judge (a
@@ -14,6 +14,7 @@ import type { z } from 'zod';
 import { ManifestError, type ManifestProblem } from '../errors.js';
 import { escapes } from '../util/paths.js';
 import { manifestSchema, type Manifest } from './schema.js';
+import { isSpinManifest, spinTemplateProblem, translateSpinManifest } from './spin.js';
 import { variableReferences } from './variables.js';
 
 /** A validated manifest with every path made absolute. */
@@ -56,23 +57,35 @@ export async function parseManifestText(text: string, file: string, options: Loa
   } catch (cause) {
     const e = cause as { line?: number; column?: number; message: string };
     const where = e.line ? `line ${e.line}, column ${e.column}` : '';
-    throw new ManifestError(file, [{ path: where, message: `invalid TOML: ${e.message.split('\n')[0]}` }], { cause });
+    const template = spinTemplateProblem(text);
+    throw new ManifestError(file, [{ path: where, message: template ?? `invalid TOML: ${e.message.split('\n')[0]}` }], { cause });
+  }
+
+  const dir = dirname(resolve(file));
+  let fieldPath = (path: string) => path;
+  const translationWarnings: ManifestProblem[] = [];
+  if (isSpinManifest(data as Record<string, unknown>)) {
+    const spin = await translateSpinManifest(data as Record<string, unknown>, dir);
+    if (spin.problems.length > 0) throw new ManifestError(file, spin.problems);
+    data = spin.data;
+    fieldPath = spin.spinPath;
+    translationWarnings.push(...spin.warnings);
   }
 
   const parsed = manifestSchema.safeParse(data, {
     error: (issue) => (issue.input === undefined && issue.code === 'invalid_type' ? 'missing required field' : undefined),
   });
-  if (!parsed.success) throw new ManifestError(file, parsed.error.issues.map(toProblem));
+  if (!parsed.success) throw new ManifestError(file, parsed.error.issues.map(toProblem).map((p) => ({ ...p, path: fieldPath(p.path) })));
 
-  const dir = dirname(resolve(file));
   const manifest = resolvePaths(parsed.data, dir);
   const problems = [
     ...crossCheck(manifest),
     ...(options.checks ?? []).flatMap((check) => check(manifest)),
     ...(options.checkSources === false ? [] : await checkFiles(manifest)),
-  ];
+  ].map((p) => ({ ...p, path: fieldPath(p.path) }));
   if (problems.length > 0) throw new ManifestError(file, problems);
-  return { file, dir, manifest, warnings: await pathsOutside(manifest, dir) };
+  const warnings = [...translationWarnings, ...(await pathsOutside(manifest, dir)).map((p) => ({ ...p, path: fieldPath(p.path) }))];
+  return { file, dir, manifest, warnings };
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -122,10 +135,14 @@ function crossCheck(manifest: Manifest): ManifestProblem[] {
   }
 
   for (const [id, c] of Object.entries(manifest.component)) {
-    for (const [name, template] of Object.entries(c.variables)) {
+    const templates: Array<[string, string]> = [
+      ...Object.entries(c.variables).map(([name, template]): [string, string] => [`variables.${name}`, template]),
+      ...c.allowed_outbound_hosts.map((entry, i): [string, string] => [`allowed_outbound_hosts[${i}]`, entry]),
+    ];
+    for (const [field, template] of templates) {
       for (const ref of variableReferences(template)) {
         if (!(ref in manifest.variables)) {
-          problems.push({ path: `component.${id}.variables.${name}`, message: `refers to undeclared variable "${ref}"` });
+          problems.push({ path: `component.${id}.${field}`, message: `refers to undeclared variable "${ref}"` });
         }
       }
     }

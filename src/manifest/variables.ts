@@ -35,7 +35,17 @@ export function resolveVariables(manifest: Manifest, file: string, env: NodeJS.P
   return values;
 }
 
+/** `template` with each `{{ variable }}` replaced by its resolved value. */
+export function renderTemplate(template: string, values: Map<string, string>): string {
+  return template.replace(REFERENCE, (_, ref: string) => values.get(ref) ?? '');
+}
+
+/** Whether `text` holds a `{{ variable }}` reference. */
+export function isTemplate(text: string): boolean {
+  return variableReferences(text).length > 0;
+}
+
 /** The variables component `templates` renders to, from the app's resolved `values`. */
 export function componentVariables(templates: Record<string, string>, values: Map<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(templates).map(([name, template]) => [name, template.replace(REFERENCE, (_, ref: string) => values.get(ref) ?? '')]));
+  return Object.fromEntries(Object.entries(templates).map(([name, template]) => [name, renderTemplate(template, values)]));
 }

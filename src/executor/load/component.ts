@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import v8 from 'node:v8';
 import { grantsFor } from '../../capabilities/grants.js';
+import { renderOutboundHosts } from '../../capabilities/outbound-hosts.js';
 import { ComponentLoadError } from '../../errors.js';
 import { DEFAULT_RECYCLE_MEMORY_SHARE, type ComponentConfig } from '../../manifest/schema.js';
 import { formatSize } from '../../manifest/units.js';
@@ -147,7 +148,7 @@ export async function loadComponent(
       coreModules,
       environment: config.environment,
       preopens: await snapshotFiles(id, config.files),
-      allowedOutboundHosts: config.allowed_outbound_hosts,
+      allowedOutboundHosts: renderOutboundHosts(id, config.allowed_outbound_hosts, options.variables ?? new Map()),
       grants: grantsFor(config, options.variables ?? new Map()),
       timeoutMs: config.timeout,
       memoryLimit: config.memory,
