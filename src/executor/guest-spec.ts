@@ -46,8 +46,14 @@ export const WASI_INTERFACES = [
 ] as const;
 export type WasiInterface = (typeof WASI_INTERFACES)[number];
 
-/** Which contract a component's exports fulfil; each has its caller in `worker/worlds/`. */
-export type ComponentWorld = 'handler' | 'http';
+/**
+ * Which contract a component's exports fulfil; each has its caller in `worker/worlds/`.
+ * `spin-redis` is Spin's Redis trigger world (`fermyon:spin/inbound-redis`).
+ */
+export type ComponentWorld = 'handler' | 'http' | 'spin-redis';
+
+/** Spin's interfaces that carry only types, unversioned as Spin's WIT declares them. */
+export const SPIN_TYPE_INTERFACES = ['fermyon:spin/redis-types'] as const;
 
 /** A read-only file tree as the in-memory filesystem takes it. */
 export type FileTree = { dir: Record<string, FileTree> } | { source: Uint8Array };

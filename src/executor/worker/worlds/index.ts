@@ -8,6 +8,7 @@ import type { ComponentWorld } from '../../guest-spec.js';
 import type { GuestInstance } from '../guest.js';
 import { callHandler } from './handler.js';
 import { callHttpHandler } from './http.js';
+import { callSpinRedisHandler } from './spin-redis.js';
 
 /** Runs `event` through `instance`; throws a `GuestCallError` when the call fails. */
 export type WorldCaller = (instance: GuestInstance, event: SpindleEvent) => Reply | Promise<Reply>;
@@ -15,4 +16,5 @@ export type WorldCaller = (instance: GuestInstance, event: SpindleEvent) => Repl
 export const worlds: Record<ComponentWorld, WorldCaller> = {
   handler: callHandler,
   http: callHttpHandler,
+  'spin-redis': callSpinRedisHandler,
 };
