@@ -16,7 +16,7 @@ import { packageInfo } from '../util/package-info.js';
 import { inside, realLocation } from '../util/paths.js';
 import { SDK_DIR, SPINDLE_WIT_DIR, writeHttpProxyWit } from './wit.js';
 
-const TOOLCHAIN = `componentize-js@${packageInfo('@bytecodealliance/componentize-js').version}`;
+export const TOOLCHAIN = `componentize-js@${packageInfo('@bytecodealliance/componentize-js').version}`;
 
 export interface BuildOptions {
   /** Build even what is up to date. */
@@ -90,6 +90,19 @@ async function upToDate(source: string, stamp: string): Promise<boolean> {
   return hasOutput && previous.trim() === stamp;
 }
 
+/** The component componentize-js makes of the JavaScript module `entry` for `world` in the WIT at `witPath`. */
+export async function componentizeJs(entry: string, witPath: string, world: string): Promise<Uint8Array> {
+  // componentize-js reads WIT and sources through preview2-shim's Node filesystem, which
+  // starts with no preopens; this process must let it see the host paths above.
+  const { _setPreopens } = (await import('@bytecodealliance/preview2-shim/filesystem')) as unknown as {
+    _setPreopens(p: Record<string, string>): void;
+  };
+  _setPreopens({ '/': '/' });
+  const { componentize } = await import('@bytecodealliance/componentize-js');
+  const { component } = await componentize({ sourcePath: entry, witPath, worldName: world });
+  return component;
+}
+
 /** Builds one component from `config.build` into `config.source`. Says whether it built, and from what. */
 async function buildComponent(id: string, config: ComponentConfig, options: BuildOptions = {}): Promise<{ built: boolean; inputs: string[] }> {
   const progress = options.progress ?? (() => {});
@@ -111,14 +124,7 @@ async function buildComponent(id: string, config: ComponentConfig, options: Buil
     const entry = join(work, 'guest.js');
     await writeFile(entry, code);
     const witPath = build.world === 'http' ? await writeHttpProxyWit(join(work, 'wit')) : SPINDLE_WIT_DIR;
-    // componentize-js reads WIT and sources through preview2-shim's Node filesystem, which
-    // starts with no preopens; this process must let it see the host paths above.
-    const { _setPreopens } = (await import('@bytecodealliance/preview2-shim/filesystem')) as unknown as {
-      _setPreopens(p: Record<string, string>): void;
-    };
-    _setPreopens({ '/': '/' });
-    const { componentize } = await import('@bytecodealliance/componentize-js');
-    const { component } = await componentize({ sourcePath: entry, witPath, worldName: build.world });
+    const component = await componentizeJs(entry, witPath, build.world);
     await mkdir(dirname(config.source), { recursive: true });
     await writeFile(config.source, component);
     await writeFile(stampPath(config.source), `${stamp}\n`);

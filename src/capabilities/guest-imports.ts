@@ -29,6 +29,27 @@ export function logDenied(log: CapabilityHost['log'], capability: string, messag
   log('warn', { capability }, `denied: ${message}`);
 }
 
+/**
+ * Runs one granted call on the main thread's services. A failure is logged (unless it is the
+ * caller's own bad input) and thrown as the value `errorValue` makes of it, which jco's glue
+ * hands the guest as its `err`.
+ */
+export function serviceCall<T>(
+  host: CapabilityHost,
+  capability: string,
+  serve: (services: BlockingHostServices) => T,
+  errorValue: (invalid: boolean, message: string) => unknown,
+): T {
+  try {
+    return serve(host.services);
+  } catch (err) {
+    const invalid = (err as Error)?.name === INVALID_ERROR_NAME;
+    const message = errorMessage(err);
+    if (!invalid) host.log('warn', { capability, err: message }, `${capability} failed`);
+    throw errorValue(invalid, message);
+  }
+}
+
 /** The import object entries for `spindle:app/*`, keyed as jco's instantiate expects. */
 export function capabilityImports(host: CapabilityHost): Record<SpindleInterface, unknown> {
   const { grants } = host;
@@ -39,16 +60,8 @@ export function capabilityImports(host: CapabilityHost): Record<SpindleInterface
     logDenied(host.log, capability, message);
     throw { tag: 'denied', val: message } satisfies CapabilityError;
   };
-  const call = <T>(capability: string, serve: (services: BlockingHostServices) => T): T => {
-    try {
-      return serve(host.services);
-    } catch (err) {
-      const invalid = (err as Error)?.name === INVALID_ERROR_NAME;
-      const message = errorMessage(err);
-      if (!invalid) host.log('warn', { capability, err: message }, `${capability} failed`);
-      throw { tag: invalid ? 'invalid' : 'unavailable', val: message } satisfies CapabilityError;
-    }
-  };
+  const call = <T>(capability: string, serve: (services: BlockingHostServices) => T): T =>
+    serviceCall(host, capability, serve, (invalid, message) => ({ tag: invalid ? 'invalid' : 'unavailable', val: message }) satisfies CapabilityError);
   const kv = <T>(name: string, serve: (services: BlockingHostServices) => T): T => {
     if (!grants.keyValueStores.includes(name)) deny('key-value', `key-value store "${name}"`, grants.keyValueStores);
     return call('key-value', serve);

@@ -52,9 +52,6 @@ export type WasiInterface = (typeof WASI_INTERFACES)[number];
  */
 export type ComponentWorld = 'handler' | 'http' | 'spin-redis';
 
-/** Spin's interfaces that carry only types, unversioned as Spin's WIT declares them. */
-export const SPIN_TYPE_INTERFACES = ['fermyon:spin/redis-types'] as const;
-
 /** A read-only file tree as the in-memory filesystem takes it. */
 export type FileTree = { dir: Record<string, FileTree> } | { source: Uint8Array };
 

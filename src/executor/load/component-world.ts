@@ -5,9 +5,9 @@
  * version it serves. A component that fails here would otherwise start and then fail every
  * event with a TypeError from deep inside the glue.
  */
-import { SPINDLE_INTERFACES } from '../../capabilities/contract.js';
+import { SPINDLE_INTERFACES, SPIN_INTERFACES } from '../../capabilities/contract.js';
 import { ComponentLoadError } from '../../errors.js';
-import { SPIN_TYPE_INTERFACES, WASI_INTERFACES, type ComponentWorld } from '../guest-spec.js';
+import { WASI_INTERFACES, type ComponentWorld } from '../guest-spec.js';
 import type { TranspiledComponent } from './transpile-cache.js';
 
 const HTTP_EXPORT = /^wasi:http\/incoming-handler@0\.2(\.\d+)?$/;
@@ -19,11 +19,17 @@ const HANDLE = /^export handle: func\([a-z][a-z0-9-]*: event\) -> result<reply, 
 const HANDLE_TYPES = /^use spindle:app\/types@0\.1\.\d+\.\{([^}]*)\};$/;
 const EXPECTED_HANDLE = 'handle: func(event: event) -> result<reply, handler-error>, with the types of spindle:app/types@0.1.0';
 
-/** Each served interface with the minor version it is served at (any patch release fits), or none. */
-const SERVED = new Map<string, string | undefined>([
-  ...SPINDLE_INTERFACES.map((name) => [name, '0.1'] as const),
-  ...WASI_INTERFACES.map((name) => [name, '0.2'] as const),
-  ...SPIN_TYPE_INTERFACES.map((name) => [name, undefined] as const),
+/** Whether an import at `version` (undefined: unversioned) fits what is served. */
+type Fits = (version: string | undefined) => boolean;
+const minor = (served: string): Fits => (version) => version === undefined || (/^\d+\.\d+\.\d+$/.test(version) && version.startsWith(`${served}.`));
+
+/** Each served interface: Spindle's and WASI's at a minor version (any patch fits), Spin's at exactly one. */
+const SERVED = new Map<string, { fits: Fits; shown: string }>([
+  ...SPINDLE_INTERFACES.map((name) => [name, { fits: minor('0.1'), shown: 'at version 0.1.x' }] as const),
+  ...WASI_INTERFACES.map((name) => [name, { fits: minor('0.2'), shown: 'at version 0.2.x' }] as const),
+  ...Object.entries(SPIN_INTERFACES).map(
+    ([name, served]) => [name, { fits: (version: string | undefined) => version === served, shown: served ? `at version ${served}` : 'unversioned' }] as const,
+  ),
 ]);
 const IMPORTED_INTERFACE = /^import ([a-z][a-z0-9-]*:[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*)(?:@([^;\s]+))?;$/;
 
@@ -41,14 +47,11 @@ function checkImports(id: string, lines: string[]): void {
     const match = IMPORTED_INTERFACE.exec(line);
     if (!match) refuse(id, `imports "${line.slice(7).replace(/[;{]\s*$/, '').trim()}", which is not an interface Spindle serves`);
     const [, name, version] = match;
-    if (!SERVED.has(name!)) {
-      refuse(id, `imports ${name}${version ? `@${version}` : ''}, which Spindle does not serve; it serves Spindle's own world (spindle:app/*@0.1) and WASI 0.2 (wasi:cli, clocks, filesystem, io, random, http, sockets)`);
-    }
     const served = SERVED.get(name!);
-    const fits = served === undefined ? version === undefined : version === undefined || (/^\d+\.\d+\.\d+$/.test(version) && version.startsWith(`${served}.`));
-    if (!fits) {
-      refuse(id, `imports ${name}@${version}; Spindle serves ${name} ${served === undefined ? 'unversioned' : `at version ${served}.x`}`);
+    if (!served) {
+      refuse(id, `imports ${name}${version ? `@${version}` : ''}, which Spindle does not serve; it serves Spindle's own world (spindle:app/*@0.1), WASI 0.2 (wasi:cli, clocks, filesystem, io, random, http, sockets) and Spin's platform (fermyon:spin/*@2.0.0, wasi:keyvalue, wasi:config)`);
     }
+    if (!served.fits(version)) refuse(id, `imports ${name}${version ? `@${version}` : ' unversioned'}; Spindle serves ${name} ${served.shown}`);
   }
 }
 

@@ -8,12 +8,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { SPIN_IMPORT_MAP } from '../../capabilities/contract.js';
 import { packageInfo } from '../../util/package-info.js';
 import { knownHash, recordHash, sourceStamp } from './source-index.js';
 
 const JCO_VERSION = packageInfo('@bytecodealliance/jco').version;
 /** Bump when the options below change, so stale glue is never reused. */
-const LAYOUT = 3;
+const LAYOUT = 4;
 const GLUE_DIR = 'glue';
 const META = 'meta.json';
 
@@ -98,6 +99,7 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<Transpiled
     instantiation: 'async',
     noTypescript: true,
     quiet: true,
+    map: SPIN_IMPORT_MAP,
   });
   const staging = `${dir}.${randomUUID()}.tmp`;
   await mkdir(staging, { recursive: true });

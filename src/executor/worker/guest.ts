@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import type { BlockingHostServices } from '../../capabilities/contract.js';
 import { capabilityImports, logDenied, type CapabilityHost } from '../../capabilities/guest-imports.js';
 import { outboundPolicy } from '../../capabilities/outbound-hosts.js';
+import { spinImports } from '../../capabilities/spin-imports.js';
 import type { GuestSpec } from '../guest-spec.js';
 import { recordMemories, type CoreInstantiate } from './memory-watch.js';
 import { wasiImports, type GuestSandbox, type LineSink } from './wasi-shim.js';
@@ -64,7 +65,8 @@ export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Gu
       denied: (message) => logDenied(host.log, 'outbound-http', message),
     },
   };
-  const capabilities = capabilityImports({ component: spec.id, grants: spec.grants, services, log: host.log });
+  const capabilityHost = { component: spec.id, grants: spec.grants, services, log: host.log };
+  const capabilities = { ...capabilityImports(capabilityHost), ...spinImports(capabilityHost) };
   return {
     spec,
     async instantiate() {

@@ -1,0 +1,79 @@
+/**
+ * A Spin app run unchanged: `test/fixtures/spin/spin.toml` with an HTTP component built by
+ * Spin's JavaScript SDK (`j2w`) and a Redis-trigger component built against Spin's own WIT that
+ * uses Spin's key-value and variables, embedded and in redis mode.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadManifest } from '../src/app-manifest.js';
+import { startApp, type App } from '../src/app.js';
+import { collectingLogger, httpUrl, result, waitFor, type ObservedEvent } from './support/harness.js';
+import { startRedis, type TestRedis } from './support/redis-server.js';
+import { SPIN_FIXTURE, buildSpinFixture } from './support/spin-components.js';
+import { spindle } from './support/cli.js';
+
+const MANIFEST = join(SPIN_FIXTURE, 'spin.toml');
+const decoder = new TextDecoder();
+
+before(buildSpinFixture);
+
+describe('a Spin app', () => {
+  it('passes spindle validate unchanged', async () => {
+    const { stdout } = await spindle('validate', MANIFEST);
+    assert.match(stdout, /ok — 2 components; triggers: 1 http, 1 redis/);
+  });
+
+  for (const mode of ['embedded', 'redis'] as const) {
+    describe(`${mode} mode`, () => {
+      let app: App;
+      let redis: TestRedis | undefined;
+      const events: ObservedEvent[] = [];
+      const logs: Array<Record<string, unknown>> = [];
+      const stored = async (key: string) => decoder.decode((await app.keyValue.get('default', key)) ?? new Uint8Array());
+
+      before(async () => {
+        if (mode === 'redis') redis = await startRedis();
+        app = await startApp(await loadManifest(MANIFEST), {
+          listen: '127.0.0.1:0',
+          logger: collectingLogger(logs),
+          onEvent: (component, event, outcome) => events.push({ component, event, outcome }),
+          ...(redis ? { redis: redis.url } : {}),
+        });
+      });
+      after(async () => {
+        await app?.stop();
+        await redis?.stop();
+      });
+
+      it('answers HTTP from the component j2w built, with Spin\'s headers', async () => {
+        const response = await fetch(`${httpUrl(app)}/greet`);
+        assert.equal(response.status, 200);
+        assert.equal(await response.text(), 'hello from j2w at /greet (/...)');
+      });
+
+      it('hands Redis messages to handle-message, which uses key-value and variables', async () => {
+        // One at a time: the handler's read-then-write count is not atomic.
+        for (const [i, message] of ['first', 'second'].entries()) {
+          await app.broker.publish('messages', new TextEncoder().encode(message));
+          await waitFor(() => events.filter((e) => e.component === 'redis').length > i, 30_000, `message "${message}" handled`);
+        }
+        assert.deepEqual(events.filter((e) => e.component === 'redis').map(result), ['ok', 'ok']);
+        assert.equal(await stored('count'), '2');
+        assert.equal(await stored('last'), 'hello, second');
+      });
+
+      it('gives Spin\'s own error values for what is not granted or not supported', async () => {
+        assert.equal(await stored('other-store'), 'access-denied');
+        assert.equal(await stored('undeclared-variable'), 'undefined: missing');
+        assert.equal(await stored('outbound-redis'), 'other: outbound Redis is not supported by Spindle');
+      });
+
+      it('fails a message whose handler returns err, logged with component and event id', async () => {
+        await app.broker.publish('messages', new TextEncoder().encode('fail'));
+        const failed = await waitFor(() => events.find((e) => e.component === 'redis' && result(e) === 'give-up'), 30_000, 'the failure');
+        await waitFor(() => logs.find((l) => l.eventId === failed.event.id && l.component === 'redis' && l.failure === 'give-up'), 5_000, 'the failure logged');
+      });
+    });
+  }
+});
