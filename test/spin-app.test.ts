@@ -1,10 +1,12 @@
 /**
  * A Spin app run unchanged: `test/fixtures/spin/spin.toml` with an HTTP component built by
  * Spin's JavaScript SDK (`j2w`) and a Redis-trigger component built against Spin's own WIT that
- * uses Spin's key-value and variables, embedded and in redis mode.
+ * uses Spin's key-value, variables and outbound Redis, embedded and in redis mode. Both modes
+ * get a private redis-server as the outbound Redis; in redis mode it is the app's Redis too.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { after, before, describe, it } from 'node:test';
 import { loadManifest } from '../src/app-manifest.js';
 import { startApp, type App } from '../src/app.js';
@@ -27,22 +29,31 @@ describe('a Spin app', () => {
   for (const mode of ['embedded', 'redis'] as const) {
     describe(`${mode} mode`, () => {
       let app: App;
-      let redis: TestRedis | undefined;
+      let redis: TestRedis;
+      let client: Redis;
       const events: ObservedEvent[] = [];
       const logs: Array<Record<string, unknown>> = [];
       const stored = async (key: string) => decoder.decode((await app.keyValue.get('default', key)) ?? new Uint8Array());
 
       before(async () => {
-        if (mode === 'redis') redis = await startRedis();
-        app = await startApp(await loadManifest(MANIFEST), {
-          listen: '127.0.0.1:0',
-          logger: collectingLogger(logs),
-          onEvent: (component, event, outcome) => events.push({ component, event, outcome }),
-          ...(redis ? { redis: redis.url } : {}),
-        });
+        redis = await startRedis();
+        client = new Redis(redis.url);
+        // How an operator sets a Spin variable for Spindle: SPINDLE_VARIABLE_<NAME>.
+        process.env.SPINDLE_VARIABLE_REDIS_ADDRESS = redis.url;
+        try {
+          app = await startApp(await loadManifest(MANIFEST), {
+            listen: '127.0.0.1:0',
+            logger: collectingLogger(logs),
+            onEvent: (component, event, outcome) => events.push({ component, event, outcome }),
+            ...(mode === 'redis' ? { redis: redis.url } : {}),
+          });
+        } finally {
+          delete process.env.SPINDLE_VARIABLE_REDIS_ADDRESS;
+        }
       });
       after(async () => {
         await app?.stop();
+        client?.disconnect();
         await redis?.stop();
       });
 
@@ -52,7 +63,7 @@ describe('a Spin app', () => {
         assert.equal(await response.text(), 'hello from j2w at /greet (/...)');
       });
 
-      it('hands Redis messages to handle-message, which uses key-value and variables', async () => {
+      it('hands Redis messages to handle-message, which uses key-value, variables and outbound Redis', async () => {
         // One at a time: the handler's read-then-write count is not atomic.
         for (const [i, message] of ['first', 'second'].entries()) {
           await app.broker.publish('messages', new TextEncoder().encode(message));
@@ -61,12 +72,14 @@ describe('a Spin app', () => {
         assert.deepEqual(events.filter((e) => e.component === 'redis').map(result), ['ok', 'ok']);
         assert.equal(await stored('count'), '2');
         assert.equal(await stored('last'), 'hello, second');
+        assert.equal(await client.get('spin:last'), 'second');
+        assert.equal(await client.get('spin:count'), '2');
       });
 
       it('gives Spin\'s own error values for what is not granted or not supported', async () => {
         assert.equal(await stored('other-store'), 'access-denied');
         assert.equal(await stored('undeclared-variable'), 'undefined: missing');
-        assert.equal(await stored('outbound-redis'), 'other: outbound Redis is not supported by Spindle');
+        assert.match(await stored('outbound-not-allowed'), /^other: component "redis" may not reach redis:\/\/example\.invalid:6379: it is not in allowed_outbound_hosts$/);
       });
 
       it('fails a message whose handler returns err, logged with component and event id', async () => {

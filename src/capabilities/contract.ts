@@ -88,6 +88,12 @@ export interface IncomingResponseData {
   body: Uint8Array;
 }
 
+/** An argument of an outbound Redis command: text or bytes as given, an integer as its digits. */
+export type RedisArgument = string | Uint8Array | bigint;
+
+/** An outbound Redis reply: nil, an integer, a bulk string, a status line, or an array of replies. */
+export type RedisReply = null | bigint | Uint8Array | { status: string } | RedisReply[];
+
 /** The main thread's side: every call answers asynchronously; results must survive `postMessage`. */
 export interface HostServices {
   publish(channel: string, data: Uint8Array): Promise<void>;
@@ -99,6 +105,8 @@ export interface HostServices {
   kvIncrement(store: string, key: string, delta: bigint): Promise<bigint>;
   kvListKeys(store: string, prefix: string): Promise<string[]>;
   fetch(request: OutgoingRequestData, timeoutMs: number): Promise<IncomingResponseData>;
+  /** Spin's outbound Redis: `command` on the Redis at `address` (a `redis://` URL the guest was allowed). */
+  redisExecute(address: string, command: string, args: RedisArgument[]): Promise<RedisReply>;
 }
 
 /** The worker's side: each service as a call that blocks until the main thread answers. */

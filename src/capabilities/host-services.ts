@@ -1,6 +1,6 @@
 /**
  * The main thread's half of the capabilities: the broker for `publish` and `enqueue`, the
- * key-value driver for the `kv*` calls, and `fetch` for outgoing HTTP. Grants were checked in
+ * key-value driver for the `kv*` calls, `fetch` for outgoing HTTP and Spin's outbound Redis. Grants were checked in
  * the worker before the call was made (`guest-imports.ts`, `outgoing-http.ts`); what fails
  * here is the service, and the error goes back to the guest as a value.
  */
@@ -10,10 +10,13 @@ import { hostCallEvent, traceAttributes, traceContextOf, type TraceContext } fro
 import { formatSize } from '../manifest/units.js';
 import { concat } from '../util/bytes.js';
 import { CapabilityInvalidError, type HostServices, type IncomingResponseData, type OutgoingRequestData } from './contract.js';
+import type { OutboundRedis } from './outbound-redis.js';
 
 export interface HostServicesOptions {
   broker: Broker;
   keyValue: KeyValue;
+  /** Connections to the Redis servers guests open through Spin's outbound Redis. */
+  outboundRedis: OutboundRedis;
   /** The largest outgoing-HTTP response body passed to a guest. */
   maxResponseBytes?: number;
 }
@@ -30,7 +33,7 @@ function invalidAsCapabilityError(err: unknown): never {
 }
 
 export function hostServices(options: HostServicesOptions): HostServices {
-  const { broker, keyValue: kv } = options;
+  const { broker, keyValue: kv, outboundRedis } = options;
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   return {
     publish: (channel, data) => broker.publish(channel, data),
@@ -45,6 +48,7 @@ export function hostServices(options: HostServicesOptions): HostServices {
     kvIncrement: (store, key, delta) => kv.increment(store, key, delta).catch(invalidAsCapabilityError),
     kvListKeys: (store, prefix) => kv.listKeys(store, prefix),
     fetch: (request, timeoutMs) => send(withTrace(request, traceContextOf(hostCallEvent.getStore())), timeoutMs, maxResponseBytes),
+    redisExecute: (address, command, args) => outboundRedis.execute(address, command, args),
   };
 }
 

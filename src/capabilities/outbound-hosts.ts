@@ -9,7 +9,8 @@ import { isTemplate, renderTemplate } from '../manifest/variables.js';
 /** Decides whether a guest may send an outgoing request to `scheme://authority`. */
 export type OutboundPolicy = (scheme: string, authority: string) => boolean;
 
-const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
+/** The port a scheme implies when an entry or an address leaves it out, as Spin has them. */
+const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443', redis: '6379', rediss: '6379', mysql: '3306', postgres: '5432', mqtt: '1883' };
 
 interface HostPattern {
   scheme: string;

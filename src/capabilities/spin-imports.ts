@@ -2,13 +2,15 @@
  * Spin's platform imports for one guest, in its worker thread, served by Spindle's own
  * capabilities under the same grants: Spin's key-value and `wasi:keyvalue` open the stores in
  * `key_value_stores`, Spin's variables and `wasi:config/store` read the component's
- * `variables`. The rest of Spin's platform links so a component built against the whole world
- * loads, and each call answers with its interface's own error value.
+ * `variables`; Spin's outbound Redis reaches the `redis://` hosts in `allowed_outbound_hosts`.
+ * The rest of Spin's platform links so a component built against the whole world loads, and
+ * each call answers with its interface's own error value.
  *
  * Every error is thrown as the value jco's glue hands the guest as its `err`.
  */
-import { spinImportKey, type SpinInterface } from './contract.js';
+import { spinImportKey, type RedisArgument, type RedisReply, type SpinInterface } from './contract.js';
 import { logDenied, serviceCall, type CapabilityHost } from './guest-imports.js';
+import type { OutboundPolicy } from './outbound-hosts.js';
 
 /** Spin's `variant error` cases as the glue reads a thrown value. */
 type VariantError = { tag: string; val?: string };
@@ -27,10 +29,93 @@ function unsupportedConnection(error: VariantError) {
   };
 }
 
-/** The import object entries for Spin's platform, keyed as jco's instantiate expects (`spinImportKey`). */
-export function spinImports(host: CapabilityHost): Record<string, unknown> {
+const other = (message: string): VariantError => ({ tag: 'other', val: message });
+const decoder = new TextDecoder();
+
+/** Spin's `redis-parameter` and `redis-result` as jco passes them. */
+type RedisParameter = { tag: 'int64'; val: bigint } | { tag: 'binary'; val: Uint8Array };
+type RedisResult = { tag: 'nil' } | { tag: 'status'; val: string } | { tag: 'int64'; val: bigint } | { tag: 'binary'; val: Uint8Array };
+
+function redisResult(reply: RedisReply): RedisResult[] {
+  if (Array.isArray(reply)) return reply.flatMap(redisResult);
+  if (reply === null) return [{ tag: 'nil' }];
+  if (typeof reply === 'bigint') return [{ tag: 'int64', val: reply }];
+  if (reply instanceof Uint8Array) return [{ tag: 'binary', val: reply }];
+  return [{ tag: 'status', val: reply.status }];
+}
+
+const redisText = (reply: RedisReply): string => (reply instanceof Uint8Array ? decoder.decode(reply) : typeof reply === 'object' && reply && 'status' in reply ? reply.status : String(reply));
+const redisCount = (reply: RedisReply): number => Number(reply);
+
+/**
+ * `fermyon:spin/redis`'s connection class for one guest: an address is opened only when a
+ * `redis://` (or `rediss://`) entry of `allowed_outbound_hosts` admits it.
+ */
+function redisConnectionClass(host: CapabilityHost, policy: OutboundPolicy) {
+  return class Connection {
+    private constructor(readonly address: string) {}
+
+    static open(address: string): Connection {
+      let url: URL;
+      try {
+        url = new URL(address);
+      } catch {
+        throw { tag: 'invalid-address' } satisfies VariantError;
+      }
+      const scheme = url.protocol.replace(/:$/, '');
+      if ((scheme !== 'redis' && scheme !== 'rediss') || !url.hostname) throw { tag: 'invalid-address' } satisfies VariantError;
+      if (!policy(scheme, url.host)) {
+        const message = `component "${host.component}" may not reach ${scheme}://${url.host}: it is not in allowed_outbound_hosts`;
+        logDenied(host.log, 'outbound-redis', message);
+        throw other(message);
+      }
+      return new Connection(address);
+    }
+
+    private run(command: string, args: RedisArgument[]): RedisReply {
+      return serviceCall(host, 'outbound-redis', (s) => s.redisExecute(this.address, command, args), (_, message) =>
+        /\bWRONGTYPE\b/.test(message) ? { tag: 'type-error' } : other(message),
+      );
+    }
+
+    publish(channel: string, payload: Uint8Array): void {
+      this.run('PUBLISH', [channel, payload]);
+    }
+    get(key: string): Uint8Array | undefined {
+      const reply = this.run('GET', [key]);
+      return reply instanceof Uint8Array ? reply : undefined;
+    }
+    set(key: string, value: Uint8Array): void {
+      this.run('SET', [key, value]);
+    }
+    incr(key: string): bigint {
+      return BigInt(redisCount(this.run('INCR', [key])));
+    }
+    del(keys: string[]): number {
+      return redisCount(this.run('DEL', keys));
+    }
+    sadd(key: string, values: string[]): number {
+      return redisCount(this.run('SADD', [key, ...values]));
+    }
+    smembers(key: string): string[] {
+      const reply = this.run('SMEMBERS', [key]);
+      return Array.isArray(reply) ? reply.map(redisText) : [];
+    }
+    srem(key: string, values: string[]): number {
+      return redisCount(this.run('SREM', [key, ...values]));
+    }
+    execute(command: string, args: RedisParameter[]): RedisResult[] {
+      return redisResult(this.run(command, args.map((a) => a.val)));
+    }
+  };
+}
+
+/**
+ * The import object entries for Spin's platform, keyed as jco's instantiate expects
+ * (`spinImportKey`); `policy` is the component's `allowed_outbound_hosts`.
+ */
+export function spinImports(host: CapabilityHost, policy: OutboundPolicy): Record<string, unknown> {
   const { grants } = host;
-  const other = (message: string): VariantError => ({ tag: 'other', val: message });
 
   /** Opens store `label`, refusing one the component is not granted. */
   const openStore = (label: string, capability: string): string => {
@@ -125,7 +210,7 @@ export function spinImports(host: CapabilityHost): Record<string, unknown> {
         throw { tag: 'runtime-error', val: `LLM embeddings are ${UNSUPPORTED}` };
       },
     },
-    'fermyon:spin/redis': { Connection: unsupportedConnection(other(`outbound Redis is ${UNSUPPORTED}`)) },
+    'fermyon:spin/redis': { Connection: redisConnectionClass(host, policy) },
     'fermyon:spin/postgres': { Connection: unsupportedConnection({ tag: 'connection-failed', val: `PostgreSQL is ${UNSUPPORTED}` }) },
     'fermyon:spin/mysql': { Connection: unsupportedConnection({ tag: 'connection-failed', val: `MySQL is ${UNSUPPORTED}` }) },
     'fermyon:spin/mqtt': { Connection: unsupportedConnection({ tag: 'connection-failed', val: `MQTT is ${UNSUPPORTED}` }) },

@@ -53,6 +53,7 @@ export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Gu
   // error value it can act on, before the event's deadline replaces the whole worker.
   const callTimeoutMs = Math.max(1, Math.floor(spec.timeoutMs * HOST_CALL_SHARE));
   const services = host.services(callTimeoutMs);
+  const policy = outboundPolicy(spec.allowedOutboundHosts);
   const sandbox: GuestSandbox = {
     name: spec.id,
     environment: spec.environment,
@@ -60,13 +61,13 @@ export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Gu
     stdout: host.stdout,
     stderr: host.stderr,
     outgoingHttp: {
-      policy: outboundPolicy(spec.allowedOutboundHosts),
+      policy,
       fetch: (request) => services.fetch(request, callTimeoutMs),
       denied: (message) => logDenied(host.log, 'outbound-http', message),
     },
   };
   const capabilityHost = { component: spec.id, grants: spec.grants, services, log: host.log };
-  const capabilities = { ...capabilityImports(capabilityHost), ...spinImports(capabilityHost) };
+  const capabilities = { ...capabilityImports(capabilityHost), ...spinImports(capabilityHost, policy) };
   return {
     spec,
     async instantiate() {
