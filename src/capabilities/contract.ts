@@ -40,6 +40,7 @@ export const SPIN_INTERFACES = {
   'wasi:keyvalue/atomics': '0.2.0-draft2',
   'wasi:keyvalue/batch': '0.2.0-draft2',
   'wasi:config/store': '0.2.0-draft-2024-09-27',
+  'fermyon:spin-cron/cron-types': '2.0.0',
 } as const;
 export type SpinInterface = keyof typeof SPIN_INTERFACES;
 

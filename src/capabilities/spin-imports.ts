@@ -175,6 +175,7 @@ export function spinImports(host: CapabilityHost, policy: OutboundPolicy): Recor
   const entries: Record<SpinInterface, unknown> = {
     'fermyon:spin/redis-types': {},
     'fermyon:spin/rdbms-types': {},
+    'fermyon:spin-cron/cron-types': {},
     'fermyon:spin/key-value': { Store },
     'fermyon:spin/variables': {
       get: (name: string) => variable(name, (message) => ({ tag: 'invalid-name', val: message }), (n) => ({ tag: 'undefined', val: n })),

@@ -48,9 +48,10 @@ export type WasiInterface = (typeof WASI_INTERFACES)[number];
 
 /**
  * Which contract a component's exports fulfil; each has its caller in `worker/worlds/`.
- * `spin-redis` is Spin's Redis trigger world (`fermyon:spin/inbound-redis`).
+ * `spin-redis` is Spin's Redis trigger world (`fermyon:spin/inbound-redis`), `spin-cron` the
+ * Spin cron trigger plugin's (`handle-cron-event`).
  */
-export type ComponentWorld = 'handler' | 'http' | 'spin-redis';
+export type ComponentWorld = 'handler' | 'http' | 'spin-redis' | 'spin-cron';
 
 /** A read-only file tree as the in-memory filesystem takes it. */
 export type FileTree = { dir: Record<string, FileTree> } | { source: Uint8Array };

@@ -1,7 +1,8 @@
 /**
  * Which world a component targets, checked against what Spindle serves before any instance is
  * made: its exports must be Spindle's `handle` with the signature of `wit/spindle.wit`,
- * `wasi:http/incoming-handler`, or Spin's `fermyon:spin/inbound-redis`; every interface it imports must be one Spindle serves, at a
+ * `wasi:http/incoming-handler`, Spin's `fermyon:spin/inbound-redis` or the Spin cron plugin's
+ * `handle-cron-event`; every interface it imports must be one Spindle serves, at a
  * version it serves. A component that fails here would otherwise start and then fail every
  * event with a TypeError from deep inside the glue.
  */
@@ -13,6 +14,11 @@ import type { TranspiledComponent } from './transpile-cache.js';
 const HTTP_EXPORT = /^wasi:http\/incoming-handler@0\.2(\.\d+)?$/;
 /** Spin's Redis handler, unversioned in every Spin release's WIT. */
 const SPIN_REDIS_EXPORT = 'fermyon:spin/inbound-redis';
+/** The Spin cron trigger plugin's handler (`fermyon:spin-cron@2.0.0`, world `spin-cron`). */
+const SPIN_CRON_EXPORT = 'handle-cron-event';
+/** jco names a world's own function exports in camel case. */
+const SPIN_CRON_JS_EXPORT = 'handleCronEvent';
+const SPIN_CRON = /^export handle-cron-event: func\([a-z][a-z0-9-]*: metadata\) -> result<_, error>;$/;
 
 /** `handle` as `wit/spindle.wit` declares it; the parameter's name is the author's. */
 const HANDLE = /^export handle: func\([a-z][a-z0-9-]*: event\) -> result<reply, handler-error>;$/;
@@ -73,9 +79,15 @@ export function componentWorld(id: string, transpiled: Pick<TranspiledComponent,
     world = 'handler';
   } else if (transpiled.exports.some(([name]) => HTTP_EXPORT.test(name))) world = 'http';
   else if (transpiled.exports.some(([name]) => name === SPIN_REDIS_EXPORT)) world = 'spin-redis';
-  else {
+  else if (transpiled.exports.some(([name, kind]) => name === SPIN_CRON_JS_EXPORT && kind === 'function')) {
+    const handler = lines.find((line) => line.startsWith(`export ${SPIN_CRON_EXPORT}:`));
+    if (!handler || !SPIN_CRON.test(handler)) {
+      refuse(id, `exports ${handler ? handler.slice(7, -1) : SPIN_CRON_EXPORT}; Spin's cron world expects handle-cron-event: func(metadata: metadata) -> result<_, error>, with the types of fermyon:spin-cron/cron-types@2.0.0`);
+    }
+    world = 'spin-cron';
+  } else {
     const found = transpiled.exports.map(([name]) => name).join(', ') || 'nothing';
-    refuse(id, `exports ${found}; expected Spindle's "handle" function (world spindle:app/handler), wasi:http/incoming-handler or Spin's ${SPIN_REDIS_EXPORT}`);
+    refuse(id, `exports ${found}; expected Spindle's "handle" function (world spindle:app/handler), wasi:http/incoming-handler, Spin's ${SPIN_REDIS_EXPORT} or Spin's cron ${SPIN_CRON_EXPORT}`);
   }
   checkImports(id, lines);
   return world;

@@ -8,6 +8,7 @@ import type { ComponentWorld } from '../../guest-spec.js';
 import type { GuestInstance } from '../guest.js';
 import { callHandler } from './handler.js';
 import { callHttpHandler } from './http.js';
+import { callSpinCronHandler } from './spin-cron.js';
 import { callSpinRedisHandler } from './spin-redis.js';
 
 /** Runs `event` through `instance`; throws a `GuestCallError` when the call fails. */
@@ -17,4 +18,5 @@ export const worlds: Record<ComponentWorld, WorldCaller> = {
   handler: callHandler,
   http: callHttpHandler,
   'spin-redis': callSpinRedisHandler,
+  'spin-cron': callSpinCronHandler,
 };
