@@ -1,7 +1,8 @@
 /**
  * A Spin app run unchanged: `test/fixtures/spin/spin.toml` with an HTTP component built by
  * Spin's JavaScript SDK (`j2w`) and a Redis-trigger component built against Spin's own WIT that
- * uses Spin's key-value, variables and outbound Redis, embedded and in redis mode. Both modes
+ * uses Spin's key-value, variables and outbound Redis, embedded and in redis mode; a third uses
+ * the WASI key-value and config interfaces Spin 3 serves. Both modes
  * get a private redis-server as the outbound Redis; in redis mode it is the app's Redis too.
  */
 import assert from 'node:assert/strict';
@@ -23,7 +24,7 @@ before(buildSpinFixture);
 describe('a Spin app', () => {
   it('passes spindle validate unchanged', async () => {
     const { stdout } = await spindle('validate', MANIFEST);
-    assert.match(stdout, /ok — 2 components; triggers: 1 http, 1 redis/);
+    assert.match(stdout, /ok — 3 components; triggers: 1 http, 2 redis/);
   });
 
   for (const mode of ['embedded', 'redis'] as const) {
@@ -74,6 +75,16 @@ describe('a Spin app', () => {
         assert.equal(await stored('last'), 'hello, second');
         assert.equal(await client.get('spin:last'), 'second');
         assert.equal(await client.get('spin:count'), '2');
+      });
+
+      it('serves wasi:keyvalue and wasi:config to a component importing Spin 3\'s WASI interfaces', async () => {
+        await app.broker.publish('wasi-messages', new TextEncoder().encode('payload'));
+        const handled = await waitFor(() => events.find((e) => e.component === 'wasi'), 30_000, 'the wasi component runs');
+        assert.equal(result(handled), 'ok');
+        assert.equal(await stored('wasi:count'), '5');
+        assert.equal(await stored('wasi:found'), 'wasi:a=payload,wasi:b=hello,none');
+        assert.equal(await stored('wasi:keys'), 'wasi:a,wasi:b,wasi:count,wasi:found');
+        assert.equal(await stored('wasi:config'), 'none;greeting=hello');
       });
 
       it('gives Spin\'s own error values for what is not granted or not supported', async () => {

@@ -20,44 +20,41 @@ export const SPINDLE_INTERFACES = [
 export type SpindleInterface = (typeof SPINDLE_INTERFACES)[number];
 
 /**
- * Spin's platform interfaces a guest may import (`spin-imports.ts`), each at the one version
- * served, or none where Spin's WIT declares it unversioned. Spin's SDKs import the whole
- * platform world whatever a component uses, so every interface here links; those Spindle has
- * no service for answer each call with their own error value.
+ * Spin's platform interfaces a guest may import (`spin-imports.ts`), each as `name@version`, or
+ * the bare name where Spin's WIT declares it unversioned. Spin's SDKs import the whole platform
+ * world whatever a component uses, so every interface here links; those Spindle has no service
+ * for answer each call with their own error value.
  */
-export const SPIN_INTERFACES = {
-  'fermyon:spin/redis-types': undefined,
-  'fermyon:spin/key-value': '2.0.0',
-  'fermyon:spin/variables': '2.0.0',
-  'fermyon:spin/llm': '2.0.0',
-  'fermyon:spin/redis': '2.0.0',
-  'fermyon:spin/postgres': '2.0.0',
-  'fermyon:spin/mysql': '2.0.0',
-  'fermyon:spin/mqtt': '2.0.0',
-  'fermyon:spin/sqlite': '2.0.0',
-  'fermyon:spin/rdbms-types': '2.0.0',
-  'wasi:keyvalue/store': '0.2.0-draft2',
-  'wasi:keyvalue/atomics': '0.2.0-draft2',
-  'wasi:keyvalue/batch': '0.2.0-draft2',
-  'wasi:config/store': '0.2.0-draft-2024-09-27',
-  'fermyon:spin-cron/cron-types': '2.0.0',
-} as const;
-export type SpinInterface = keyof typeof SPIN_INTERFACES;
+export const SPIN_INTERFACES = [
+  'fermyon:spin/redis-types',
+  'fermyon:spin/key-value@2.0.0',
+  'fermyon:spin/variables@2.0.0',
+  'fermyon:spin/llm@2.0.0',
+  'fermyon:spin/redis@2.0.0',
+  'fermyon:spin/postgres@2.0.0',
+  'fermyon:spin/mysql@2.0.0',
+  'fermyon:spin/mqtt@2.0.0',
+  'fermyon:spin/sqlite@2.0.0',
+  'fermyon:spin/rdbms-types@2.0.0',
+  'spin:postgres/postgres@3.0.0',
+  'spin:postgres/postgres@4.0.0',
+  'spin:sqlite/sqlite@3.0.0',
+  'wasi:keyvalue/store@0.2.0-draft2',
+  'wasi:keyvalue/atomics@0.2.0-draft2',
+  'wasi:keyvalue/batch@0.2.0-draft2',
+  'wasi:config/store@0.2.0-draft-2024-09-27',
+  'fermyon:spin-cron/cron-types@2.0.0',
+] as const;
 
 /**
- * The key a Spin interface's imports are looked up under. jco drops versions from import keys,
- * so one interface at two versions (Spin's unversioned and `@2.0.0` packages share names)
+ * A Spin interface, spelt as the key its imports are looked up under. jco drops versions from
+ * import keys, so one interface at two versions (`spin:postgres/postgres` at 3.0.0 and 4.0.0)
  * would collide; transpiling with `SPIN_IMPORT_MAP` keeps the version in the key instead.
  */
-export function spinImportKey(name: SpinInterface): string {
-  const version = SPIN_INTERFACES[name];
-  return version === undefined ? name : `${name}@${version}`;
-}
+export type SpinInterface = (typeof SPIN_INTERFACES)[number];
 
 /** jco's `map` option: every versioned Spin interface imported under its versioned key. */
-export const SPIN_IMPORT_MAP: Record<string, string> = Object.fromEntries(
-  (Object.keys(SPIN_INTERFACES) as SpinInterface[]).filter((name) => SPIN_INTERFACES[name] !== undefined).map((name) => [spinImportKey(name), spinImportKey(name)]),
-);
+export const SPIN_IMPORT_MAP: Record<string, string> = Object.fromEntries(SPIN_INTERFACES.filter((key) => key.includes('@')).map((key) => [key, key]));
 
 /** What a component is allowed to touch, from its manifest entry. */
 export interface Grants {

@@ -8,7 +8,7 @@
  *
  * Every error is thrown as the value jco's glue hands the guest as its `err`.
  */
-import { spinImportKey, type RedisArgument, type RedisReply, type SpinInterface } from './contract.js';
+import { type RedisArgument, type RedisReply, type SpinInterface } from './contract.js';
 import { logDenied, serviceCall, type CapabilityHost } from './guest-imports.js';
 import type { OutboundPolicy } from './outbound-hosts.js';
 
@@ -112,9 +112,9 @@ function redisConnectionClass(host: CapabilityHost, policy: OutboundPolicy) {
 
 /**
  * The import object entries for Spin's platform, keyed as jco's instantiate expects
- * (`spinImportKey`); `policy` is the component's `allowed_outbound_hosts`.
+ * (`SpinInterface`); `policy` is the component's `allowed_outbound_hosts`.
  */
-export function spinImports(host: CapabilityHost, policy: OutboundPolicy): Record<string, unknown> {
+export function spinImports(host: CapabilityHost, policy: OutboundPolicy): Record<SpinInterface, unknown> {
   const { grants } = host;
 
   /** Opens store `label`, refusing one the component is not granted. */
@@ -172,29 +172,31 @@ export function spinImports(host: CapabilityHost, policy: OutboundPolicy): Recor
     return value;
   };
 
-  const entries: Record<SpinInterface, unknown> = {
+  const postgres = { Connection: unsupportedConnection({ tag: 'connection-failed', val: `PostgreSQL is ${UNSUPPORTED}` }) };
+  const sqlite = { Connection: unsupportedConnection({ tag: 'io', val: `SQLite is ${UNSUPPORTED}` }) };
+  return {
     'fermyon:spin/redis-types': {},
-    'fermyon:spin/rdbms-types': {},
-    'fermyon:spin-cron/cron-types': {},
-    'fermyon:spin/key-value': { Store },
-    'fermyon:spin/variables': {
+    'fermyon:spin/rdbms-types@2.0.0': {},
+    'fermyon:spin-cron/cron-types@2.0.0': {},
+    'fermyon:spin/key-value@2.0.0': { Store },
+    'fermyon:spin/variables@2.0.0': {
       get: (name: string) => variable(name, (message) => ({ tag: 'invalid-name', val: message }), (n) => ({ tag: 'undefined', val: n })),
     },
-    'wasi:config/store': {
+    'wasi:config/store@0.2.0-draft-2024-09-27': {
       get(key: string) {
         return VARIABLE_NAME.test(key) ? grants.variables[key] : undefined;
       },
       getAll: () => Object.entries(grants.variables),
     },
-    'wasi:keyvalue/store': { open: (identifier: string) => new Bucket(openStore(identifier, 'key-value')), Bucket },
-    'wasi:keyvalue/atomics': {
+    'wasi:keyvalue/store@0.2.0-draft2': { open: (identifier: string) => new Bucket(openStore(identifier, 'key-value')), Bucket },
+    'wasi:keyvalue/atomics@0.2.0-draft2': {
       increment: (bucket: Bucket, key: string, delta: bigint) => kv('key-value', (s) => s.kvIncrement(bucket.label, key, delta)),
       Cas,
       swap(): never {
         throw { tag: 'store-error', val: other(`compare-and-swap is ${UNSUPPORTED}`) };
       },
     },
-    'wasi:keyvalue/batch': {
+    'wasi:keyvalue/batch@0.2.0-draft2': {
       getMany: (bucket: Bucket, keys: string[]) =>
         keys.map((key) => {
           const value = bucket.get(key);
@@ -203,7 +205,7 @@ export function spinImports(host: CapabilityHost, policy: OutboundPolicy): Recor
       setMany: (bucket: Bucket, pairs: Array<[string, Uint8Array]>) => pairs.forEach(([key, value]) => bucket.set(key, value)),
       deleteMany: (bucket: Bucket, keys: string[]) => keys.forEach((key) => bucket.delete(key)),
     },
-    'fermyon:spin/llm': {
+    'fermyon:spin/llm@2.0.0': {
       infer(): never {
         throw { tag: 'runtime-error', val: `LLM inferencing is ${UNSUPPORTED}` };
       },
@@ -211,11 +213,13 @@ export function spinImports(host: CapabilityHost, policy: OutboundPolicy): Recor
         throw { tag: 'runtime-error', val: `LLM embeddings are ${UNSUPPORTED}` };
       },
     },
-    'fermyon:spin/redis': { Connection: redisConnectionClass(host, policy) },
-    'fermyon:spin/postgres': { Connection: unsupportedConnection({ tag: 'connection-failed', val: `PostgreSQL is ${UNSUPPORTED}` }) },
-    'fermyon:spin/mysql': { Connection: unsupportedConnection({ tag: 'connection-failed', val: `MySQL is ${UNSUPPORTED}` }) },
-    'fermyon:spin/mqtt': { Connection: unsupportedConnection({ tag: 'connection-failed', val: `MQTT is ${UNSUPPORTED}` }) },
-    'fermyon:spin/sqlite': { Connection: unsupportedConnection({ tag: 'io', val: `SQLite is ${UNSUPPORTED}` }) },
-  };
-  return Object.fromEntries(Object.entries(entries).map(([name, value]) => [spinImportKey(name as SpinInterface), value]));
+    'fermyon:spin/redis@2.0.0': { Connection: redisConnectionClass(host, policy) },
+    'fermyon:spin/postgres@2.0.0': postgres,
+    'spin:postgres/postgres@3.0.0': postgres,
+    'spin:postgres/postgres@4.0.0': postgres,
+    'fermyon:spin/mysql@2.0.0': { Connection: unsupportedConnection({ tag: 'connection-failed', val: `MySQL is ${UNSUPPORTED}` }) },
+    'fermyon:spin/mqtt@2.0.0': { Connection: unsupportedConnection({ tag: 'connection-failed', val: `MQTT is ${UNSUPPORTED}` }) },
+    'fermyon:spin/sqlite@2.0.0': sqlite,
+    'spin:sqlite/sqlite@3.0.0': sqlite,
+  } satisfies Record<SpinInterface, unknown>;
 }

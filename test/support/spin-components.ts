@@ -6,11 +6,12 @@
  *   own checksum of what it built;
  * - `redis.wasm`: a Redis-trigger component componentized against the `fermyon:spin@2.0.0`
  *   WIT of the `@fermyon/spin-sdk@2.0.0` package, fetched with `npm pack` (the package
- *   cannot be installed: one of its dependencies is a git URL).
+ *   cannot be installed: one of its dependencies is a git URL);
+ * - `wasi.wasm`: the same world plus the WASI interfaces Spin 3 serves (`wit/`).
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -63,17 +64,30 @@ export async function spinSdkWit(): Promise<string> {
   return wit;
 }
 
-/** Builds `build/redis.wasm` for Spin's `spin-redis` world unless its inputs are unchanged. */
-async function buildRedisComponent(): Promise<void> {
-  const wit = await spinSdkWit();
-  const source = join(SPIN_FIXTURE, 'src', 'redis.js');
-  const output = join(BUILD, 'redis.wasm');
-  const hash = createHash('sha256').update(`${TOOLCHAIN}\0spin-redis\0`).update(await readFile(source));
+/**
+ * Spin's WIT with the fixture's additions: its worlds join Spin's package (`wit/worlds.wit`),
+ * the WASI packages they import go under `deps/` (`wit/wasi.wit`).
+ */
+async function fixtureWit(): Promise<string> {
+  const dir = join(BUILD, 'wit');
+  await rm(dir, { recursive: true, force: true });
+  await cp(await spinSdkWit(), dir, { recursive: true });
+  await mkdir(join(dir, 'deps', 'wasi-spin3'), { recursive: true });
+  await copyFile(join(SPIN_FIXTURE, 'wit', 'wasi.wit'), join(dir, 'deps', 'wasi-spin3', 'wasi.wit'));
+  await copyFile(join(SPIN_FIXTURE, 'wit', 'worlds.wit'), join(dir, 'fixture-worlds.wit'));
+  return dir;
+}
+
+/** Builds `build/<name>.wasm` from `src/<name>.js` for `world` unless its inputs are unchanged. */
+async function buildComponent(name: string, world: string, wit: string): Promise<void> {
+  const source = join(SPIN_FIXTURE, 'src', `${name}.js`);
+  const output = join(BUILD, `${name}.wasm`);
+  const hash = createHash('sha256').update(`${TOOLCHAIN}\0${world}\0`).update(await readFile(source));
   for (const file of await witFiles(wit)) hash.update(await readFile(file));
   const stamp = hash.digest('hex');
   const stampFile = `${output}.build-stamp`;
   if ((await exists(output)) && (await readFile(stampFile, 'utf8').catch(() => '')) === stamp) return;
-  await writeFile(output, await componentizeJs(source, wit, 'spin-redis'));
+  await writeFile(output, await componentizeJs(source, wit, world));
   await writeFile(stampFile, stamp);
 }
 
@@ -93,5 +107,7 @@ async function buildHttpComponent(): Promise<void> {
 export async function buildSpinFixture(): Promise<void> {
   await mkdir(BUILD, { recursive: true });
   await buildHttpComponent();
-  await buildRedisComponent();
+  const wit = await fixtureWit();
+  await buildComponent('redis', 'spin-redis', wit);
+  await buildComponent('wasi', 'spin-redis-wasi', wit);
 }

@@ -29,12 +29,20 @@ const EXPECTED_HANDLE = 'handle: func(event: event) -> result<reply, handler-err
 type Fits = (version: string | undefined) => boolean;
 const minor = (served: string): Fits => (version) => version === undefined || (/^\d+\.\d+\.\d+$/.test(version) && version.startsWith(`${served}.`));
 
-/** Each served interface: Spindle's and WASI's at a minor version (any patch fits), Spin's at exactly one. */
+/** Spin's interfaces by name, with the exact versions served (undefined: unversioned). */
+const SPIN_VERSIONS = new Map<string, Array<string | undefined>>();
+for (const key of SPIN_INTERFACES) {
+  const [name, version] = key.split('@') as [string, string | undefined];
+  SPIN_VERSIONS.set(name, [...(SPIN_VERSIONS.get(name) ?? []), version]);
+}
+
+/** Each served interface: Spindle's and WASI's at a minor version (any patch fits), Spin's at exactly the versions listed. */
 const SERVED = new Map<string, { fits: Fits; shown: string }>([
   ...SPINDLE_INTERFACES.map((name) => [name, { fits: minor('0.1'), shown: 'at version 0.1.x' }] as const),
   ...WASI_INTERFACES.map((name) => [name, { fits: minor('0.2'), shown: 'at version 0.2.x' }] as const),
-  ...Object.entries(SPIN_INTERFACES).map(
-    ([name, served]) => [name, { fits: (version: string | undefined) => version === served, shown: served ? `at version ${served}` : 'unversioned' }] as const,
+  ...[...SPIN_VERSIONS].map(
+    ([name, versions]) =>
+      [name, { fits: (version: string | undefined) => versions.includes(version), shown: versions.map((v) => (v ? `at version ${v}` : 'unversioned')).join(' and ') }] as const,
   ),
 ]);
 const IMPORTED_INTERFACE = /^import ([a-z][a-z0-9-]*:[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*)(?:@([^;\s]+))?;$/;
