@@ -6,10 +6,11 @@
  * get a private redis-server as the outbound Redis; in redis mode it is the app's Redis too.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { after, before, describe, it } from 'node:test';
-import { loadManifest } from '../src/app-manifest.js';
+import { loadManifest, parseManifest } from '../src/app-manifest.js';
 import { startApp, type App } from '../src/app.js';
 import { collectingLogger, httpUrl, result, waitFor, type ObservedEvent } from './support/harness.js';
 import { startRedis, type TestRedis } from './support/redis-server.js';
@@ -27,14 +28,24 @@ describe('a Spin app', () => {
     assert.match(stdout, /ok — 3 components; triggers: 1 http, 2 redis/);
   });
 
-  for (const mode of ['embedded', 'redis'] as const) {
-    describe(`${mode} mode`, () => {
+  const modes = [
+    { name: 'embedded', redis: 'none' },
+    { name: 'redis mode (--redis)', redis: 'flag' },
+    // Spin's own way: the Redis trigger's address in spin.toml, messages published to that Redis.
+    { name: 'redis mode (application.trigger.redis.address)', redis: 'address' },
+  ] as const;
+  for (const mode of modes) {
+    describe(mode.name, () => {
       let app: App;
       let redis: TestRedis;
       let client: Redis;
       const events: ObservedEvent[] = [];
       const logs: Array<Record<string, unknown>> = [];
       const stored = async (key: string) => decoder.decode((await app.keyValue.get('default', key)) ?? new Uint8Array());
+      const publish = async (channel: string, message: string) => {
+        if (mode.redis === 'address') await client.publish(channel, message);
+        else await app.broker.publish(channel, new TextEncoder().encode(message));
+      };
 
       before(async () => {
         redis = await startRedis();
@@ -42,11 +53,15 @@ describe('a Spin app', () => {
         // How an operator sets a Spin variable for Spindle: SPINDLE_VARIABLE_<NAME>.
         process.env.SPINDLE_VARIABLE_REDIS_ADDRESS = redis.url;
         try {
-          app = await startApp(await loadManifest(MANIFEST), {
+          const loaded =
+            mode.redis === 'address'
+              ? await parseManifest((await readFile(MANIFEST, 'utf8')).replace('[variables]', `[application.trigger.redis]\naddress = "${redis.url}"\n\n[variables]`), MANIFEST)
+              : await loadManifest(MANIFEST);
+          app = await startApp(loaded, {
             listen: '127.0.0.1:0',
             logger: collectingLogger(logs),
             onEvent: (component, event, outcome) => events.push({ component, event, outcome }),
-            ...(mode === 'redis' ? { redis: redis.url } : {}),
+            ...(mode.redis === 'flag' ? { redis: redis.url } : {}),
           });
         } finally {
           delete process.env.SPINDLE_VARIABLE_REDIS_ADDRESS;
@@ -67,7 +82,7 @@ describe('a Spin app', () => {
       it('hands Redis messages to handle-message, which uses key-value, variables and outbound Redis', async () => {
         // One at a time: the handler's read-then-write count is not atomic.
         for (const [i, message] of ['first', 'second'].entries()) {
-          await app.broker.publish('messages', new TextEncoder().encode(message));
+          await publish('messages', message);
           await waitFor(() => events.filter((e) => e.component === 'redis').length > i, 30_000, `message "${message}" handled`);
         }
         assert.deepEqual(events.filter((e) => e.component === 'redis').map(result), ['ok', 'ok']);
@@ -78,7 +93,7 @@ describe('a Spin app', () => {
       });
 
       it('serves wasi:keyvalue and wasi:config to a component importing Spin 3\'s WASI interfaces', async () => {
-        await app.broker.publish('wasi-messages', new TextEncoder().encode('payload'));
+        await publish('wasi-messages', 'payload');
         const handled = await waitFor(() => events.find((e) => e.component === 'wasi'), 30_000, 'the wasi component runs');
         assert.equal(result(handled), 'ok');
         assert.equal(await stored('wasi:count'), '5');
@@ -94,7 +109,7 @@ describe('a Spin app', () => {
       });
 
       it('fails a message whose handler returns err, logged with component and event id', async () => {
-        await app.broker.publish('messages', new TextEncoder().encode('fail'));
+        await publish('messages', 'fail');
         const failed = await waitFor(() => events.find((e) => e.component === 'redis' && result(e) === 'give-up'), 30_000, 'the failure');
         await waitFor(() => logs.find((l) => l.eventId === failed.event.id && l.component === 'redis' && l.failure === 'give-up'), 5_000, 'the failure logged');
       });

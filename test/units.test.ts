@@ -42,6 +42,7 @@ describe('allowed outbound hosts', () => {
 
   it('describes malformed entries', () => {
     assert.equal(parseHostPattern('example.com'), 'expected "scheme://host[:port]", got "example.com"');
-    assert.equal(parseHostPattern('redis://cache'), '"redis://cache" needs a port: there is no default port for redis');
+    assert.equal(parseHostPattern('amqp://queue'), '"amqp://queue" needs a port: there is no default port for amqp');
+    assert.deepEqual(parseHostPattern('redis://cache'), { scheme: 'redis', host: 'cache', port: '6379' }, 'Spin\'s default ports apply');
   });
 });
