@@ -16,6 +16,7 @@ import { collectingLogger, httpUrl, result, waitFor, type ObservedEvent } from '
 import { startRedis, type TestRedis } from './support/redis-server.js';
 import { SPIN_FIXTURE, buildSpinFixture } from './support/spin-components.js';
 import { spindle } from './support/cli.js';
+import { startSpindle } from './support/spindle-process.js';
 
 const MANIFEST = join(SPIN_FIXTURE, 'spin.toml');
 const decoder = new TextDecoder();
@@ -115,4 +116,23 @@ describe('a Spin app', () => {
       });
     });
   }
+
+  it('runs as `spindle up spin.toml --redis` in its own process', async () => {
+    const redis = await startRedis();
+    const client = new Redis(redis.url);
+    const node = startSpindle(MANIFEST, ['--listen', '127.0.0.1:0', '--redis', redis.url], { SPINDLE_VARIABLE_REDIS_ADDRESS: redis.url });
+    try {
+      await waitFor(() => node.logs.some((l) => l.msg === 'ready') || node.child.exitCode !== null, 60_000, 'spindle up to be ready');
+      assert.equal(node.child.exitCode, null, 'spindle up started');
+      const listening = node.logs.find((l) => typeof l.url === 'string' && String(l.msg).startsWith('listening on'))!;
+      assert.equal(await (await fetch(`${listening.url}/from-cli`)).text(), 'hello from j2w at /from-cli (/...)');
+      await client.publish('messages', 'from the cli');
+      assert.equal(await waitFor(() => client.get('spin:last'), 30_000, 'the message copied to Redis'), 'from the cli');
+    } finally {
+      node.child.kill('SIGTERM');
+      await node.exited();
+      client.disconnect();
+      await redis.stop();
+    }
+  });
 });
