@@ -193,9 +193,36 @@ colour = "blue"
     assert.ok(found.some((p) => p.startsWith('trigger.http[0].route: ')), found.join('\n'));
   });
 
-  it('refuses a template, a version 1 manifest and an undeclared variable in an outbound host', async () => {
+  it('reads version 1 as Spin does, reporting problems at the version 1 fields', async () => {
+    const v1 = `spin_version = "1"
+name = "legacy"
+version = "1.0.0"
+trigger = { type = "http", base = "/old" }
+[variables]
+object = { default = "teapot" }
+[[component]]
+id = "hello"
+source = "items.wasm"
+allowed_http_hosts = ["api.example.com", "https://other.example.com"]
+[component.trigger]
+route = "/hello/..."
+[component.config]
+message = "I'm a {{ object }}"
+`;
+    const { manifest } = await parseManifest(v1, file);
+    assert.deepEqual(manifest.trigger.http, [{ route: '/old/hello/...', component: 'hello' }]);
+    const hello = manifest.component.hello!;
+    assert.deepEqual(hello.variables, { message: "I'm a {{ object }}" });
+    assert.deepEqual(hello.allowed_outbound_hosts, ['http://api.example.com', 'https://api.example.com', 'https://other.example.com']);
+    assert.deepEqual(await problems(v1.replace('source = "items.wasm"', 'source = "items.wasm"\nai_models = ["llama2-chat"]')), [
+      'component[0].ai_models: Spindle serves no LLM models',
+    ]);
+    assert.deepEqual(await problems(v1.replace('route = "/hello/..."', 'route = "/a/.../b"')).then((p) => p.map((line) => line.split(':')[0])), ['component[0].trigger.route']);
+  });
+
+  it('refuses a template, an unknown manifest version and an undeclared variable in an outbound host', async () => {
     assert.match((await problems('spin_manifest_version = 2\n[application]\nname = "{{project-name}}"\n'))[0]!, /^application\.name: .*spin new/);
-    assert.match((await problems('spin_manifest_version = "1"\nname = "old"\n'))[0]!, /^spin_manifest_version: Spin manifest version 1/);
+    assert.match((await problems('spin_manifest_version = 3\n'))[0]!, /^spin_manifest_version: expected Spin manifest version 1 or 2, got 3/);
     assert.deepEqual(await problems(minimal('allowed_outbound_hosts = ["mysql://{{ db_host }}:3306"]')), [
       'component.c.allowed_outbound_hosts[0]: refers to undeclared variable "db_host"',
     ]);
@@ -230,9 +257,14 @@ colour = "blue"
         }
       }
     }
-    for (const expected of ['tests__testcases__http-routing.toml', 'tests__runtime-tests__tests__wasi-key-value.toml', 'examples__http-rust.toml']) {
-      assert.ok(loaded.includes(expected), `${expected} loads`);
-    }
-    assert.ok(loaded.length >= 20, `${loaded.length} of ${names.length} load`);
+    const expected = [
+      'tests__testcases__http-routing.toml',
+      'tests__runtime-tests__tests__wasi-key-value.toml',
+      'examples__http-rust.toml',
+      'tests__testcases__legacy-apps-test.toml',
+      'tests__runtime-tests__tests__variables.toml',
+    ];
+    for (const name of expected) assert.ok(loaded.includes(name), `${name} loads`);
+    assert.ok(loaded.length >= 30, `${loaded.length} of ${names.length} load`);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Spin's manifest (`spin.toml`, `spin_manifest_version = 2`) as a second front end to the one
+ * Spin's manifest (`spin.toml`, `spin_manifest_version = 2`; version 1 is first rewritten as
+ * version 2 by `spin-v1.ts`) as a second front end to the one
  * manifest model: its TOML is translated into the input of `manifestSchema`, which then checks
  * it like any `spindle.toml`. What Spindle cannot do is refused here, field by field, with the
  * reason; what has no meaning for Spindle (authors, build watch lists) is dropped.
@@ -8,7 +9,9 @@
  * Spin fields they came from.
  */
 import type { ManifestProblem } from '../errors.js';
+import { renamePath } from './field-paths.js';
 import { spinFileMounts, type SpinFileMount } from './spin-files.js';
+import { isSpinV1, upgradeSpinV1 } from './spin-v1.js';
 
 type Table = Record<string, unknown>;
 
@@ -45,6 +48,18 @@ const TOOL_FIELDS = new Set(['tool']);
 
 /** Translates a parsed Spin manifest; `dir` is the app's folder, where `files` globs are expanded. */
 export async function translateSpinManifest(spin: Table, dir: string): Promise<SpinTranslation> {
+  if (isSpinV1(spin)) {
+    const { v2, renames } = upgradeSpinV1(spin);
+    const translated = await translateSpinManifest(v2, dir);
+    const v1Path = (path: string) => renamePath(path, renames);
+    const back = (p: ManifestProblem) => ({ ...p, path: v1Path(p.path) });
+    return {
+      ...translated,
+      problems: translated.problems.map(back),
+      warnings: translated.warnings.map(back),
+      spinPath: (path) => v1Path(translated.spinPath(path)),
+    };
+  }
   const problems: ManifestProblem[] = [];
   const warnings: ManifestProblem[] = [];
   const renames = new Map<string, string>();
@@ -58,12 +73,7 @@ export async function translateSpinManifest(spin: Table, dir: string): Promise<S
   const version = spin.spin_manifest_version ?? spin.spin_version;
   if (version !== 2) {
     const shown = JSON.stringify(version);
-    refuse(
-      'spin_version' in spin ? 'spin_version' : 'spin_manifest_version',
-      version === 1 || version === '1'
-        ? 'Spin manifest version 1 is not supported; Spindle reads version 2 (`spin_manifest_version = 2`, components under [component.<id>])'
-        : `expected spin_manifest_version = 2, got ${shown}`,
-    );
+    refuse('spin_version' in spin ? 'spin_version' : 'spin_manifest_version', `expected Spin manifest version 1 or 2, got ${shown}`);
     return { data: {}, problems, warnings, spinPath: (p) => p };
   }
   unknown(spin, '', ['spin_manifest_version', 'application', 'variables', 'trigger', 'component']);
@@ -150,15 +160,7 @@ export async function translateSpinManifest(spin: Table, dir: string): Promise<S
     component: components,
     ...(redisAddress !== undefined ? { runtime: { mode: 'redis', redis_url: redisAddress } } : {}),
   };
-  return { data, problems, warnings, spinPath: (path) => rename(path, renames) };
-}
-
-function rename(path: string, renames: Map<string, string>): string {
-  let best = '';
-  for (const from of renames.keys()) {
-    if ((path === from || path.startsWith(`${from}.`) || path.startsWith(`${from}[`)) && from.length > best.length) best = from;
-  }
-  return best ? renames.get(best)! + path.slice(best.length) : path;
+  return { data, problems, warnings, spinPath: (path) => renamePath(path, renames) };
 }
 
 function noTrigger(kind: string): string {
