@@ -10,6 +10,7 @@ import type { Broker } from './brokers/broker.js';
 import { createBroker } from './brokers/index.js';
 import { hostServices } from './capabilities/host-services.js';
 import { createOutboundRedis } from './capabilities/outbound-redis.js';
+import { openSqliteDatabases } from './capabilities/sqlite.js';
 import type { Dispatch, Outcome, SpindleEvent } from './event.js';
 import { errorMessage } from './errors.js';
 import { Executor, defaultCacheDir } from './executor/executor.js';
@@ -127,7 +128,8 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   const tracing = await startTracing(manifest.application.name);
   if (tracing) logger.info('tracing: sending spans over OTLP/HTTP');
   const outboundRedis = createOutboundRedis();
-  const services = observedHostServices(hostServices({ broker, keyValue, outboundRedis }), { ...(metrics ? { metrics } : {}), ...(tracing ? { tracing } : {}) });
+  const sqlite = openSqliteDatabases(loaded.dir);
+  const services = observedHostServices(hostServices({ broker, keyValue, outboundRedis, sqlite }), { ...(metrics ? { metrics } : {}), ...(tracing ? { tracing } : {}) });
   const loadExecutor = () =>
     Executor.load(manifest, {
       cacheDir: options.cacheDir ?? defaultCacheDir(loaded.dir),
@@ -143,7 +145,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     if (adminListen) admin = await startAdminServer({ listen: adminListen, metrics: metrics!, logger, brokerReachable: () => broker.reachable() });
     executor = await loadExecutor();
   } catch (err) {
-    await Promise.allSettled([broker.close(), keyValue.close(), outboundRedis.close(), admin?.close(), tracing?.shutdown()]);
+    await Promise.allSettled([broker.close(), keyValue.close(), outboundRedis.close(), sqlite.close(), admin?.close(), tracing?.shutdown()]);
     throw err;
   }
 
@@ -151,7 +153,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   try {
     await broker.waitUntilReady(options.brokerReadyTimeoutMs ?? BROKER_READY_TIMEOUT_MS);
   } catch (err) {
-    await Promise.allSettled([broker.close(), keyValue.close(), outboundRedis.close(), executor.close(), admin?.close(), tracing?.shutdown()]);
+    await Promise.allSettled([broker.close(), keyValue.close(), outboundRedis.close(), sqlite.close(), executor.close(), admin?.close(), tracing?.shutdown()]);
     throw err;
   }
 
@@ -179,7 +181,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     const executorClosed = executor.close();
     const triggersStopped = await settleWithin(stopping, SHUTDOWN_GRACE_MS / 2);
     const closed = await settleWithin(
-      { [`broker (${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'embedded'})`]: broker.close(), 'key-value': keyValue.close(), 'outbound redis': outboundRedis.close(), executor: executorClosed, ...(admin ? { 'admin listener': admin.close() } : {}), ...(tracing ? { 'trace exporter': tracing.shutdown() } : {}) },
+      { [`broker (${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'embedded'})`]: broker.close(), 'key-value': keyValue.close(), 'outbound redis': outboundRedis.close(), sqlite: sqlite.close(), executor: executorClosed, ...(admin ? { 'admin listener': admin.close() } : {}), ...(tracing ? { 'trace exporter': tracing.shutdown() } : {}) },
       SHUTDOWN_GRACE_MS / 2,
     );
     for (const { label, err } of [...triggersStopped.failed, ...closed.failed]) logger.error({ err: errorMessage(err) }, `${label} failed to stop`);

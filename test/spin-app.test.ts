@@ -1,7 +1,7 @@
 /**
  * A Spin app run unchanged: `test/fixtures/spin/spin.toml` with an HTTP component built by
  * Spin's JavaScript SDK (`j2w`) and a Redis-trigger component built against Spin's own WIT that
- * uses Spin's key-value, variables and outbound Redis, embedded and in redis mode; a third uses
+ * uses Spin's key-value, variables, outbound Redis and SQLite, embedded and in redis mode; a third uses
  * the WASI key-value and config interfaces Spin 3 serves. Both modes
  * get a private redis-server as the outbound Redis; in redis mode it is the app's Redis too.
  */
@@ -91,6 +91,8 @@ describe('a Spin app', () => {
         assert.equal(await stored('last'), 'hello, second');
         assert.equal(await client.get('spin:last'), 'second');
         assert.equal(await client.get('spin:count'), '2');
+        assert.equal(await stored('sqlite-last'), 'text=second');
+        assert.equal(await stored('sqlite-types'), 'integer:7,real:2.5,text:x,blob:2,null:undefined,integer:9');
       });
 
       it('serves wasi:keyvalue and wasi:config to a component importing Spin 3\'s WASI interfaces', async () => {
@@ -106,6 +108,7 @@ describe('a Spin app', () => {
       it('gives Spin\'s own error values for what is not granted or not supported', async () => {
         assert.equal(await stored('other-store'), 'access-denied');
         assert.equal(await stored('undeclared-variable'), 'undefined: missing');
+        assert.equal(await stored('sqlite-other'), 'access-denied');
         assert.match(await stored('outbound-not-allowed'), /^other: component "redis" may not reach redis:\/\/example\.invalid:6379: it is not in allowed_outbound_hosts$/);
       });
 

@@ -57,6 +57,7 @@ source = "items.wasm"
 environment = { MODE = "test" }
 allowed_outbound_hosts = ["https://{{ api_host }}", "redis://cache:6379"]
 key_value_stores = ["default"]
+sqlite_databases = ["default"]
 files = ["static/**/*", { source = "data", destination = "/data" }]
 exclude_files = ["static/**/*.bak"]
 [component.items.variables]
@@ -117,6 +118,7 @@ describe('spin.toml', () => {
     assert.deepEqual(items.environment, { MODE: 'test' });
     assert.deepEqual(items.allowed_outbound_hosts, ['https://{{ api_host }}', 'redis://cache:6379']);
     assert.deepEqual(items.key_value_stores, ['default']);
+    assert.deepEqual(items.sqlite_databases, ['default']);
     assert.deepEqual(items.variables, { token: '{{ token }}' });
     assert.deepEqual(
       items.files.map((f) => [f.source, f.destination]).sort(),
@@ -166,7 +168,6 @@ topic = "t"
 component = "c"
 [component.c]
 source = { url = "https://example.com/c.wasm", digest = "sha256:00" }
-sqlite_databases = ["default"]
 ai_models = ["llama2-chat"]
 colour = "blue"
 `);
@@ -177,7 +178,6 @@ colour = "blue"
       ['trigger.redis[0].address', /one Redis per app/],
       ['trigger.mqtt', /no "mqtt" trigger/],
       ['component.c.source', /download/],
-      ['component.c.sqlite_databases', /SQLite/],
       ['component.c.ai_models', /LLM/],
       ['component.c.colour', /not a Spin manifest field/],
     ] as const) {

@@ -59,6 +59,7 @@ export const SPIN_IMPORT_MAP: Record<string, string> = Object.fromEntries(SPIN_I
 /** What a component is allowed to touch, from its manifest entry. */
 export interface Grants {
   keyValueStores: string[];
+  sqliteDatabases: string[];
   publishChannels: string[];
   enqueueQueues: string[];
   /** The component's variables, already rendered. */
@@ -92,6 +93,15 @@ export type RedisArgument = string | Uint8Array | bigint;
 /** An outbound Redis reply: nil, an integer, a bulk string, a status line, or an array of replies. */
 export type RedisReply = null | bigint | Uint8Array | { status: string } | RedisReply[];
 
+/** A SQLite value as it crosses threads: NULL, an integer, a real, text or a blob. */
+export type SqliteValue = null | bigint | number | string | Uint8Array;
+
+/** What a statement returned: its column names and rows (none for a statement that reads nothing). */
+export interface SqliteResult {
+  columns: string[];
+  rows: SqliteValue[][];
+}
+
 /** The main thread's side: every call answers asynchronously; results must survive `postMessage`. */
 export interface HostServices {
   publish(channel: string, data: Uint8Array): Promise<void>;
@@ -105,6 +115,8 @@ export interface HostServices {
   fetch(request: OutgoingRequestData, timeoutMs: number): Promise<IncomingResponseData>;
   /** Spin's outbound Redis: `command` on the Redis at `address` (a `redis://` URL the guest was allowed). */
   redisExecute(address: string, command: string, args: RedisArgument[]): Promise<RedisReply>;
+  /** Spin's SQLite: `statement` with `params` on the app's database `database`. */
+  sqliteExecute(database: string, statement: string, params: SqliteValue[]): Promise<SqliteResult>;
 }
 
 /** The worker's side: each service as a call that blocks until the main thread answers. */

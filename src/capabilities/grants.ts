@@ -10,6 +10,7 @@ import type { Grants } from './contract.js';
 export function grantsFor(config: ComponentConfig, variables: Map<string, string>): Grants {
   return {
     keyValueStores: config.key_value_stores,
+    sqliteDatabases: config.sqlite_databases,
     publishChannels: config.publish_channels,
     enqueueQueues: config.enqueue_queues,
     variables: componentVariables(config.variables, variables),

@@ -1,6 +1,6 @@
 /**
  * The main thread's half of the capabilities: the broker for `publish` and `enqueue`, the
- * key-value driver for the `kv*` calls, `fetch` for outgoing HTTP and Spin's outbound Redis. Grants were checked in
+ * key-value driver for the `kv*` calls, `fetch` for outgoing HTTP, Spin's outbound Redis and SQLite. Grants were checked in
  * the worker before the call was made (`guest-imports.ts`, `outgoing-http.ts`); what fails
  * here is the service, and the error goes back to the guest as a value.
  */
@@ -11,12 +11,15 @@ import { formatSize } from '../manifest/units.js';
 import { concat } from '../util/bytes.js';
 import { CapabilityInvalidError, type HostServices, type IncomingResponseData, type OutgoingRequestData } from './contract.js';
 import type { OutboundRedis } from './outbound-redis.js';
+import type { SqliteDatabases } from './sqlite.js';
 
 export interface HostServicesOptions {
   broker: Broker;
   keyValue: KeyValue;
   /** Connections to the Redis servers guests open through Spin's outbound Redis. */
   outboundRedis: OutboundRedis;
+  /** The app's SQLite databases. */
+  sqlite: SqliteDatabases;
   /** The largest outgoing-HTTP response body passed to a guest. */
   maxResponseBytes?: number;
 }
@@ -33,7 +36,7 @@ function invalidAsCapabilityError(err: unknown): never {
 }
 
 export function hostServices(options: HostServicesOptions): HostServices {
-  const { broker, keyValue: kv, outboundRedis } = options;
+  const { broker, keyValue: kv, outboundRedis, sqlite } = options;
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   return {
     publish: (channel, data) => broker.publish(channel, data),
@@ -49,6 +52,7 @@ export function hostServices(options: HostServicesOptions): HostServices {
     kvListKeys: (store, prefix) => kv.listKeys(store, prefix),
     fetch: (request, timeoutMs) => send(withTrace(request, traceContextOf(hostCallEvent.getStore())), timeoutMs, maxResponseBytes),
     redisExecute: (address, command, args) => outboundRedis.execute(address, command, args),
+    sqliteExecute: async (database, statement, params) => sqlite.execute(database, statement, params),
   };
 }
 

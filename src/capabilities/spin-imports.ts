@@ -2,13 +2,14 @@
  * Spin's platform imports for one guest, in its worker thread, served by Spindle's own
  * capabilities under the same grants: Spin's key-value and `wasi:keyvalue` open the stores in
  * `key_value_stores`, Spin's variables and `wasi:config/store` read the component's
- * `variables`; Spin's outbound Redis reaches the `redis://` hosts in `allowed_outbound_hosts`.
+ * `variables`; Spin's outbound Redis reaches the `redis://` hosts in `allowed_outbound_hosts`;
+ * Spin's SQLite opens the databases in `sqlite_databases`.
  * The rest of Spin's platform links so a component built against the whole world loads, and
  * each call answers with its interface's own error value.
  *
  * Every error is thrown as the value jco's glue hands the guest as its `err`.
  */
-import { type RedisArgument, type RedisReply, type SpinInterface } from './contract.js';
+import { type RedisArgument, type RedisReply, type SpinInterface, type SqliteValue } from './contract.js';
 import { logDenied, serviceCall, type CapabilityHost } from './guest-imports.js';
 import type { OutboundPolicy } from './outbound-hosts.js';
 
@@ -110,6 +111,39 @@ function redisConnectionClass(host: CapabilityHost, policy: OutboundPolicy) {
   };
 }
 
+/** Spin's sqlite `value` as jco passes it. */
+type SpinSqliteValue = { tag: 'integer'; val: bigint } | { tag: 'real'; val: number } | { tag: 'text'; val: string } | { tag: 'blob'; val: Uint8Array } | { tag: 'null' };
+
+function spinSqliteValue(value: SqliteValue): SpinSqliteValue {
+  if (value === null) return { tag: 'null' };
+  if (typeof value === 'bigint') return { tag: 'integer', val: value };
+  if (typeof value === 'number') return { tag: 'real', val: value };
+  if (typeof value === 'string') return { tag: 'text', val: value };
+  return { tag: 'blob', val: value };
+}
+
+/** `fermyon:spin/sqlite@2.0.0`'s connection class: a database opens only when granted in `sqlite_databases`. */
+function sqliteConnectionClass(host: CapabilityHost) {
+  return class Connection {
+    private constructor(readonly database: string) {}
+
+    static open(database: string): Connection {
+      if (!host.grants.sqliteDatabases.includes(database)) {
+        const granted = host.grants.sqliteDatabases.length ? ` (granted: ${host.grants.sqliteDatabases.join(', ')})` : '';
+        logDenied(host.log, 'sqlite', `component "${host.component}" is not granted SQLite database "${database}"${granted}`);
+        throw { tag: 'access-denied' } satisfies VariantError;
+      }
+      return new Connection(database);
+    }
+
+    execute(statement: string, parameters: SpinSqliteValue[]) {
+      const params = parameters.map((p) => (p.tag === 'null' ? null : p.val));
+      const { columns, rows } = serviceCall(host, 'sqlite', (s) => s.sqliteExecute(this.database, statement, params), (_, message) => ({ tag: 'io', val: message }));
+      return { columns, rows: rows.map((row) => ({ values: row.map(spinSqliteValue) })) };
+    }
+  };
+}
+
 /**
  * The import object entries for Spin's platform, keyed as jco's instantiate expects
  * (`SpinInterface`); `policy` is the component's `allowed_outbound_hosts`.
@@ -173,7 +207,7 @@ export function spinImports(host: CapabilityHost, policy: OutboundPolicy): Recor
   };
 
   const postgres = { Connection: unsupportedConnection({ tag: 'connection-failed', val: `PostgreSQL is ${UNSUPPORTED}` }) };
-  const sqlite = { Connection: unsupportedConnection({ tag: 'io', val: `SQLite is ${UNSUPPORTED}` }) };
+  const sqlite3 = { Connection: unsupportedConnection({ tag: 'io', val: `spin:sqlite@3.0.0 is ${UNSUPPORTED}; fermyon:spin/sqlite@2.0.0 is served` }) };
   return {
     'fermyon:spin/redis-types': {},
     'fermyon:spin/rdbms-types@2.0.0': {},
@@ -219,7 +253,7 @@ export function spinImports(host: CapabilityHost, policy: OutboundPolicy): Recor
     'spin:postgres/postgres@4.0.0': postgres,
     'fermyon:spin/mysql@2.0.0': { Connection: unsupportedConnection({ tag: 'connection-failed', val: `MySQL is ${UNSUPPORTED}` }) },
     'fermyon:spin/mqtt@2.0.0': { Connection: unsupportedConnection({ tag: 'connection-failed', val: `MQTT is ${UNSUPPORTED}` }) },
-    'fermyon:spin/sqlite@2.0.0': sqlite,
-    'spin:sqlite/sqlite@3.0.0': sqlite,
+    'fermyon:spin/sqlite@2.0.0': { Connection: sqliteConnectionClass(host) },
+    'spin:sqlite/sqlite@3.0.0': sqlite3,
   } satisfies Record<SpinInterface, unknown>;
 }

@@ -165,6 +165,10 @@ export const componentSchema = z.strictObject({
     .optional()
     .describe('At max_concurrency, how long an HTTP request may wait for room before it is refused with 503; by default it is refused at once. Pub/sub, queue and cron events wait until there is room.'),
   key_value_stores: z.array(name('store')).default([]).describe('Key-value stores the guest may use.'),
+  sqlite_databases: z
+    .array(name('database'))
+    .default([])
+    .describe('SQLite databases the guest may open through Spin\'s sqlite interface; each is a file under the app\'s .spindle/sqlite/.'),
   publish_channels: z.array(z.string()).default([]).describe('Channels (globs allowed) the guest may publish to.'),
   enqueue_queues: z.array(name('queue')).default([]).describe('Queues the guest may add jobs to.'),
   variables: z.record(z.string(), z.string()).default({}).describe('Variables the guest sees: name → template like "{{ api_key }}".'),

@@ -42,7 +42,7 @@ export function spinTemplateProblem(text: string): string | undefined {
 const isTable = (value: unknown): value is Table => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Spin component fields that carry over to Spindle's model unchanged. */
-const SAME_FIELDS = ['description', 'environment', 'allowed_outbound_hosts', 'key_value_stores', 'variables'] as const;
+const SAME_FIELDS = ['description', 'environment', 'allowed_outbound_hosts', 'key_value_stores', 'sqlite_databases', 'variables'] as const;
 /** Spin fields that only tools read. */
 const TOOL_FIELDS = new Set(['tool']);
 
@@ -250,7 +250,7 @@ async function component(
   refuse: (path: string, message: string) => void,
   warnings: ManifestProblem[],
 ): Promise<Table> {
-  const known = [...SAME_FIELDS, 'source', 'files', 'exclude_files', 'build', 'sqlite_databases', 'ai_models', 'dependencies', 'dependencies_inherit_configuration'];
+  const known = [...SAME_FIELDS, 'source', 'files', 'exclude_files', 'build', 'ai_models', 'dependencies', 'dependencies_inherit_configuration'];
   for (const key of Object.keys(c)) {
     if (!known.includes(key) && !TOOL_FIELDS.has(key)) refuse(`${at}.${key}`, `"${key}" is not a Spin manifest field Spindle knows`);
   }
@@ -264,12 +264,7 @@ async function component(
     refuse(`${at}.source`, why);
   } else out.source = c.source;
 
-  for (const field of ['sqlite_databases', 'ai_models'] as const) {
-    const list = c[field];
-    if (Array.isArray(list) && list.length > 0) {
-      refuse(`${at}.${field}`, field === 'ai_models' ? 'Spindle serves no LLM models' : 'Spindle has no SQLite databases yet');
-    }
-  }
+  if (Array.isArray(c.ai_models) && c.ai_models.length > 0) refuse(`${at}.ai_models`, 'Spindle serves no LLM models');
   if (isTable(c.dependencies) && Object.keys(c.dependencies).length > 0) {
     refuse(`${at}.dependencies`, 'Spindle does not compose components with their dependencies yet');
   }
