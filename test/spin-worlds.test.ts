@@ -173,3 +173,22 @@ describe('Spin Redis world', () => {
     await waitFor(() => logs.find((l) => l.failure === 'give-up' && l.eventId === failed.event.id && l.component === failed.component), 5_000, 'the failure logged');
   });
 });
+
+describe('Spin worlds and their triggers', () => {
+  it('refuses at start-up a Spin handler bound to a trigger its world cannot take', async () => {
+    const dir = await makeAppDir({});
+    try {
+      await writeFile(join(dir, 'redis.wasm'), await buildWatComponentFor(REDIS_HANDLER, 'spin-redis-test', SPIN_REDIS_WIT));
+      await writeFile(
+        join(dir, 'spin.toml'),
+        SPIN_TOML.replace('[[trigger.redis]]\nchannel = "messages"\ncomponent = "second"', '[[trigger.http]]\nroute = "/..."\ncomponent = "second"'),
+      );
+      await assert.rejects(
+        startApp(await loadManifest(join(dir, 'spin.toml')), { logger: collectingLogger([]) }),
+        (err: Error) => err.name === 'ComponentLoadError' && /trigger\.http\[0\]: component "second" exports Spin's Redis handler .* only redis triggers/.test(err.message),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

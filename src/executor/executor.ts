@@ -12,6 +12,7 @@ import { ComponentLoadError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Manifest } from '../manifest/schema.js';
 import { Admission } from './admission.js';
+import { misboundTriggers } from './load/component-world.js';
 import { loadComponent, type CompileCache, type LoadedComponent } from './load/component.js';
 import { WorkerPool } from './pool/worker-pool.js';
 
@@ -58,7 +59,10 @@ async function loadComponents(manifest: Manifest, options: ExecutorOptions): Pro
       ? first
       : new ComponentLoadError(failed.map(errorMessage).join('\n'), {}, { cause: first });
   }
-  return results.map((r) => (r as PromiseFulfilledResult<LoadedComponent>).value);
+  const loaded = results.map((r) => (r as PromiseFulfilledResult<LoadedComponent>).value);
+  const misbound = misboundTriggers(manifest, new Map(loaded.map((component) => [component.id, component.world])));
+  if (misbound.length > 0) throw new ComponentLoadError(misbound.join('\n'));
+  return loaded;
 }
 
 export class Executor {

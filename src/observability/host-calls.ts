@@ -19,6 +19,8 @@ const CAPABILITY: Record<keyof HostServices, string> = {
   kvIncrement: 'key-value',
   kvListKeys: 'key-value',
   fetch: 'outgoing-http',
+  redisExecute: 'redis',
+  sqliteExecute: 'sqlite',
 };
 
 /** `services`, each call timed into `metrics` and traced by `tracing`, whichever is given. */

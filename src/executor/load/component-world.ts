@@ -8,6 +8,7 @@
  */
 import { SPINDLE_INTERFACES, SPIN_INTERFACES } from '../../capabilities/contract.js';
 import { ComponentLoadError } from '../../errors.js';
+import type { Manifest, TriggerKind } from '../../manifest/schema.js';
 import { WASI_INTERFACES, type ComponentWorld } from '../guest-spec.js';
 import type { TranspiledComponent } from './transpile-cache.js';
 
@@ -99,4 +100,26 @@ export function componentWorld(id: string, transpiled: Pick<TranspiledComponent,
   }
   checkImports(id, lines);
   return world;
+}
+
+/** The trigger kinds a world can take; Spindle's own world and `wasi:http` take every kind. */
+const WORLD_TRIGGERS: Partial<Record<ComponentWorld, { kinds: TriggerKind[]; what: string }>> = {
+  'spin-redis': { kinds: ['redis'], what: `Spin's Redis handler (${SPIN_REDIS_EXPORT})` },
+  'spin-cron': { kinds: ['cron'], what: `Spin's cron handler (${SPIN_CRON_EXPORT})` },
+};
+
+/**
+ * Each trigger of `manifest` bound to a component whose world cannot take its events (Spin's
+ * Redis handler on an HTTP route), as a sentence; the handler would otherwise get the wrong
+ * event in the wrong shape and fail every one of them.
+ */
+export function misboundTriggers(manifest: Manifest, worlds: ReadonlyMap<string, ComponentWorld>): string[] {
+  return Object.entries(manifest.trigger).flatMap(([kind, entries]) =>
+    entries.flatMap((trigger: { component: string }, i: number) => {
+      const world = worlds.get(trigger.component);
+      const takes = world && WORLD_TRIGGERS[world];
+      if (!takes || takes.kinds.includes(kind as TriggerKind)) return [];
+      return [`trigger.${kind}[${i}]: component "${trigger.component}" exports ${takes.what}, which takes only ${takes.kinds.join(', ')} triggers`];
+    }),
+  );
 }
