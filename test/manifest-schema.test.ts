@@ -19,10 +19,11 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCHEMA = join(ROOT, SCHEMA_FILE);
 const SKIPPED = new Set(['node_modules', 'dist', '.spindle', '.git']);
 
+/** Every `spindle.toml` under `dir`; a `spin.toml` is Spin's format, with Spin's own schema. */
 async function manifests(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const found = await Promise.all(
-    entries.map((e) => (e.isDirectory() ? (SKIPPED.has(e.name) ? [] : manifests(join(dir, e.name))) : e.name.endsWith('.toml') ? [join(dir, e.name)] : [])),
+    entries.map((e) => (e.isDirectory() ? (SKIPPED.has(e.name) ? [] : manifests(join(dir, e.name))) : e.name === 'spindle.toml' ? [join(dir, e.name)] : [])),
   );
   return found.flat();
 }
