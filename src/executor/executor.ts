@@ -39,15 +39,27 @@ export function defaultCacheDir(manifestDir: string): string {
   return process.env.SPINDLE_CACHE_DIR || join(manifestDir, '.spindle', 'cache');
 }
 
-/** Loads every component of `manifest`; fails with every component that could not load. */
+/**
+ * The components no trigger runs but another component names as a dependency: libraries, which
+ * need not be handlers, loaded only as dependencies.
+ */
+function librariesOf(manifest: Manifest): Set<string> {
+  const triggered = new Set(Object.values(manifest.trigger).flatMap((entries) => entries.map((t) => t.component)));
+  const named = Object.values(manifest.component).flatMap((c) => Object.values(c.dependencies).flatMap((d) => (d.component ? [d.component] : [])));
+  return new Set(named.filter((id) => !triggered.has(id)));
+}
+
+/** Loads every component of `manifest` a trigger may run; fails with every component that could not load. */
 async function loadComponents(manifest: Manifest, options: ExecutorOptions): Promise<LoadedComponent[]> {
-  const entries = Object.entries(manifest.component);
+  const libraries = librariesOf(manifest);
+  const entries = Object.entries(manifest.component).filter(([id]) => !libraries.has(id));
   let done = 0;
   const shared: CompileCache = new Map();
+  const componentSources = new Map(Object.entries(manifest.component).map(([id, config]) => [id, config.source]));
   const results = await Promise.allSettled(
     entries.map(async ([id, config]) => {
       const started = performance.now();
-      const component = await loadComponent(id, config, options, shared);
+      const component = await loadComponent(id, config, { ...options, componentSources }, shared);
       options.onLoaded?.(component, performance.now() - started, ++done, entries.length);
       return component;
     }),

@@ -56,7 +56,34 @@ export type ComponentWorld = 'handler' | 'http' | 'spin-redis' | 'spin-cron';
 /** A read-only file tree as the in-memory filesystem takes it. */
 export type FileTree = { dir: Record<string, FileTree> } | { source: Uint8Array };
 
-export interface GuestSpec {
+/**
+ * The sandbox a guest is rebuilt from in a worker: what WASI shows it and what Spindle's
+ * capabilities grant it.
+ */
+export interface SandboxSpec {
+  environment: Record<string, string>;
+  /** Guest path → read-only snapshot of granted files. */
+  preopens: Record<string, FileTree>;
+  allowedOutboundHosts: string[];
+  /** Stores, channels, queues and variables the guest may use. */
+  grants: Grants;
+}
+
+/**
+ * A component another one imports from, instantiated beside each of its instances in the same
+ * worker; its exports are passed to the dependent as imports. Its memories are capped like the
+ * dependent's.
+ */
+export interface DependencySpec extends SandboxSpec {
+  /** The manifest's key for it, e.g. `acme:text/render@0.1.0`. */
+  key: string;
+  gluePath: string;
+  coreModules: Map<string, WebAssembly.Module>;
+  /** The dependent's imports it serves, as the glue looks them up (unversioned) → its export's name. */
+  serves: Record<string, string>;
+}
+
+export interface GuestSpec extends SandboxSpec {
   id: string;
   world: ComponentWorld;
   isolation: ComponentConfig['isolation'];
@@ -64,19 +91,15 @@ export interface GuestSpec {
   gluePath: string;
   /** Compiled core modules by the file name the glue asks for, memories already capped. */
   coreModules: Map<string, WebAssembly.Module>;
-  environment: Record<string, string>;
-  /** Guest path → read-only snapshot of granted files. */
-  preopens: Record<string, FileTree>;
-  allowedOutboundHosts: string[];
-  /** Stores, channels, queues and variables the component may use. */
-  grants: Grants;
+  /** Instantiated first, in this order, for each instance; none for most components. */
+  dependencies: DependencySpec[];
   /** The component's deadline for one event; each host call it makes gets 80% of it. */
   timeoutMs: number;
   /** The component's `memory` limit in bytes, as the manifest gives it. */
   memoryLimit: number;
   /** What the engine enforces: the limit in whole pages, in bytes. */
   memoryCapBytes: number;
-  /** Instances can be put back to their state after instantiation (`worker/instance-state.ts`). */
+  /** Instances, with their dependencies, can be put back to their state after instantiation (`worker/instance-state.ts`). */
   restorable: boolean;
   /** Pooled instances are replaced after this many events, when set. */
   recycleAfterEvents?: number;

@@ -115,6 +115,9 @@ function resolvePaths(manifest: Manifest, dir: string): Manifest {
         source: resolve(dir, c.source),
         files: c.files.map((f) => ({ ...f, source: resolve(dir, f.source) })),
         build: c.build && { ...c.build, source: resolve(dir, c.build.source) },
+        dependencies: Object.fromEntries(
+          Object.entries(c.dependencies).map(([key, d]) => [key, d.path === undefined ? d : { ...d, path: resolve(dir, d.path) }]),
+        ),
       },
     ]),
   );
@@ -135,6 +138,11 @@ function crossCheck(manifest: Manifest): ManifestProblem[] {
   }
 
   for (const [id, c] of Object.entries(manifest.component)) {
+    for (const [key, d] of Object.entries(c.dependencies)) {
+      if (d.component === undefined || (components.has(d.component) && d.component !== id)) continue;
+      const message = d.component === id ? 'a component cannot be its own dependency' : `no component "${d.component}" (known: ${[...components].join(', ')})`;
+      problems.push({ path: `component.${id}.dependencies.${key}.component`, message });
+    }
     const templates: Array<[string, string]> = [
       ...Object.entries(c.variables).map(([name, template]): [string, string] => [`variables.${name}`, template]),
       ...c.allowed_outbound_hosts.map((entry, i): [string, string] => [`allowed_outbound_hosts[${i}]`, entry]),

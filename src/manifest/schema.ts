@@ -134,6 +134,25 @@ export const buildSchema = z.strictObject({
     .describe('"handler" for Spindle\'s own world (export handle), "http" for a wasi:http fetch-event handler.'),
 });
 
+/**
+ * An import name a dependency serves, Spin's syntax: an interface with or without its version
+ * (`"acme:text/render@0.1.0"`, `"acme:text/render"`), or a package (`"acme:text"`,
+ * `"acme:text@0.1.0"`) for every interface the component imports from it.
+ */
+const DEPENDENCY_KEY = /^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*(\/[a-z][a-z0-9-]*)?(@\d+\.\d+\.\d+[0-9A-Za-z.+-]*)?$/;
+
+export const dependencySchema = z
+  .strictObject({
+    path: z.string().min(1).optional().describe('A component .wasm file, relative to the manifest.'),
+    component: componentRef.optional().describe('Another component of this manifest, whose source serves as the dependency.'),
+    export: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('The dependency\'s export to use, when it is named differently from the import (interface keys only).'),
+  })
+  .refine((d) => (d.path === undefined) !== (d.component === undefined), { message: 'expected exactly one of "path" or "component"' });
+
 export const componentSchema = z.strictObject({
   source: z.string().min(1).describe('The component .wasm file, relative to the manifest.'),
   description: z.string().optional(),
@@ -173,6 +192,17 @@ export const componentSchema = z.strictObject({
   enqueue_queues: z.array(name('queue')).default([]).describe('Queues the guest may add jobs to.'),
   variables: z.record(z.string(), z.string()).default({}).describe('Variables the guest sees: name → template like "{{ api_key }}".'),
   build: buildSchema.optional().describe('How `spindle build` makes `source` from JS/TS.'),
+  dependencies: z
+    .record(
+      z.string().regex(DEPENDENCY_KEY, 'expected an import name like "acme:text/render@0.1.0", "acme:text/render" or a package "acme:text"'),
+      dependencySchema,
+    )
+    .default({})
+    .describe('Imports served by another component\'s exports, linked in the same worker: import name → { path } or { component }.'),
+  dependencies_inherit_configuration: z
+    .boolean()
+    .default(false)
+    .describe('Give dependencies this component\'s environment, files, outbound hosts, stores, channels, queues and variables; by default they get none.'),
 });
 
 export const variableSchema = z
@@ -251,3 +281,4 @@ export type RedisTriggerConfig = z.output<typeof redisTriggerSchema>;
 export type QueueTriggerConfig = z.output<typeof queueTriggerSchema>;
 export type CronTriggerConfig = z.output<typeof cronTriggerSchema>;
 export type FileMount = z.output<typeof fileMountSchema>;
+export type DependencyConfig = z.output<typeof dependencySchema>;

@@ -29,8 +29,8 @@ export interface TestAppOptions {
   /** The manifest; component sources may refer to `<name>.wasm` for each of `wat`. */
   manifest: string;
   wat?: WatComponentName[];
-  /** Extra files to create, path relative to the app directory → content. */
-  files?: Record<string, string>;
+  /** Extra files to create, path relative to the app directory → content (text, or bytes such as a component). */
+  files?: Record<string, string | Uint8Array>;
   /** Run in redis mode on this Redis. */
   redis?: string;
   /** Worker threads; the executor's default when absent. */

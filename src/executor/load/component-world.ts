@@ -53,20 +53,22 @@ function worldLines(wit: string): string[] {
   return wit.split('\n').map((line) => line.trim());
 }
 
-function refuse(id: string, message: string): never {
-  throw new ComponentLoadError(`component "${id}" ${message}`, { component: id });
+/** `subject` names what is refused when it is not the component itself (one of its dependencies). */
+function refuse(id: string, message: string, subject = `component "${id}"`): never {
+  throw new ComponentLoadError(`${subject} ${message}`, { component: id });
 }
 
-function checkImports(id: string, lines: string[]): void {
+function checkImports(id: string, lines: string[], linked: ReadonlySet<string>, subject?: string): void {
   for (const line of lines.filter((l) => l.startsWith('import '))) {
     const match = IMPORTED_INTERFACE.exec(line);
-    if (!match) refuse(id, `imports "${line.slice(7).replace(/[;{]\s*$/, '').trim()}", which is not an interface Spindle serves`);
+    if (!match) refuse(id, `imports "${line.slice(7).replace(/[;{]\s*$/, '').trim()}", which is not an interface Spindle serves`, subject);
     const [, name, version] = match;
+    if (linked.has(version === undefined ? name! : `${name}@${version}`)) continue;
     const served = SERVED.get(name!);
     if (!served) {
-      refuse(id, `imports ${name}${version ? `@${version}` : ''}, which Spindle does not serve; it serves Spindle's own world (spindle:app/*@0.1), WASI 0.2 (wasi:cli, clocks, filesystem, io, random, http, sockets) and Spin's platform (fermyon:spin/*@2.0.0, wasi:keyvalue, wasi:config)`);
+      refuse(id, `imports ${name}${version ? `@${version}` : ''}, which Spindle does not serve; it serves Spindle's own world (spindle:app/*@0.1), WASI 0.2 (wasi:cli, clocks, filesystem, io, random, http, sockets) and Spin's platform (fermyon:spin/*@2.0.0, wasi:keyvalue, wasi:config)`, subject);
     }
-    if (!served.fits(version)) refuse(id, `imports ${name}${version ? `@${version}` : ' unversioned'}; Spindle serves ${name} ${served.shown}`);
+    if (!served.fits(version)) refuse(id, `imports ${name}${version ? `@${version}` : ' unversioned'}; Spindle serves ${name} ${served.shown}`, subject);
   }
 }
 
@@ -79,8 +81,11 @@ function checkHandle(id: string, lines: string[]): void {
   }
 }
 
-/** The world `transpiled` targets; throws `ComponentLoadError` naming the export or import that does not fit. */
-export function componentWorld(id: string, transpiled: Pick<TranspiledComponent, 'exports' | 'wit'>): ComponentWorld {
+/**
+ * The world `transpiled` targets; throws `ComponentLoadError` naming the export or import that
+ * does not fit. Imports in `linked` (full names) are served by the component's dependencies.
+ */
+export function componentWorld(id: string, transpiled: Pick<TranspiledComponent, 'exports' | 'wit'>, linked: ReadonlySet<string> = new Set()): ComponentWorld {
   const lines = worldLines(transpiled.wit);
   let world: ComponentWorld;
   if (transpiled.exports.some(([name, kind]) => name === 'handle' && kind === 'function')) {
@@ -98,7 +103,7 @@ export function componentWorld(id: string, transpiled: Pick<TranspiledComponent,
     const found = transpiled.exports.map(([name]) => name).join(', ') || 'nothing';
     refuse(id, `exports ${found}; expected Spindle's "handle" function (world spindle:app/handler), wasi:http/incoming-handler, Spin's ${SPIN_REDIS_EXPORT} or Spin's cron ${SPIN_CRON_EXPORT}`);
   }
-  checkImports(id, lines);
+  checkImports(id, lines, linked);
   return world;
 }
 
@@ -122,4 +127,9 @@ export function misboundTriggers(manifest: Manifest, worlds: ReadonlyMap<string,
       return [`trigger.${kind}[${i}]: component "${trigger.component}" exports ${takes.what}, which takes only ${takes.kinds.join(', ')} triggers`];
     }),
   );
+}
+
+/** Checks that Spindle serves every import of dependency `key` of component `id`: a dependency's imports are the host's alone. */
+export function checkDependencyImports(id: string, key: string, transpiled: Pick<TranspiledComponent, 'wit'>): void {
+  checkImports(id, worldLines(transpiled.wit), new Set(), `dependency "${key}" of component "${id}"`);
 }

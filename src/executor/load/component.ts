@@ -11,8 +11,10 @@ import { renderOutboundHosts } from '../../capabilities/outbound-hosts.js';
 import { ComponentLoadError } from '../../errors.js';
 import { DEFAULT_RECYCLE_MEMORY_SHARE, type ComponentConfig } from '../../manifest/schema.js';
 import { formatSize } from '../../manifest/units.js';
-import { WASM_PAGE, type ComponentWorld, type GuestSpec } from '../guest-spec.js';
-import { componentWorld } from './component-world.js';
+import { WASM_PAGE, type ComponentWorld, type DependencySpec, type GuestSpec, type SandboxSpec } from '../guest-spec.js';
+import { checkDependencyImports, componentWorld } from './component-world.js';
+import { linkDependencies } from './dependencies.js';
+import { interfaceTypesCached } from './interface-types.js';
 import { snapshotFiles } from './files.js';
 import { rewriteCached } from './rewrite-cache.js';
 import { exportMutableGlobals } from './global-export.js';
@@ -33,6 +35,8 @@ export interface LoadComponentOptions {
   cacheDir: string;
   /** The app's resolved variables (`manifest/variables.ts`); none when absent. */
   variables?: Map<string, string>;
+  /** The source file of each component of the manifest, for dependencies naming one. */
+  componentSources?: ReadonlyMap<string, string>;
 }
 
 // V8 validates each function of a module when that function is first compiled instead of all
@@ -98,28 +102,24 @@ async function prepareFile(source: string, maxPages: number, cacheDir: string): 
   return { transpiled, coreModules, restorable };
 }
 
-/** Reads, transpiles and compiles component `id`. Throws `ComponentLoadError` naming the file. */
-export async function loadComponent(
-  id: string,
-  config: ComponentConfig,
-  options: LoadComponentOptions,
-  shared: CompileCache = new Map(),
-): Promise<LoadedComponent> {
+/**
+ * `source` compiled under component `id`'s memory cap; `subject` names the file's role in
+ * errors (the component, or one of its dependencies).
+ */
+async function compileFor(id: string, subject: string, source: string, config: ComponentConfig, cacheDir: string, shared: CompileCache): Promise<CompiledFile> {
   const maxPages = capPages(config.memory);
-  const key = `${config.source}\0${maxPages}`;
+  const key = `${source}\0${maxPages}`;
   let preparing = shared.get(key);
-  if (!preparing) shared.set(key, (preparing = prepareFile(config.source, maxPages, options.cacheDir)));
-
-  let compiled: CompiledFile;
+  if (!preparing) shared.set(key, (preparing = prepareFile(source, maxPages, cacheDir)));
   try {
-    compiled = await preparing;
+    return await preparing;
   } catch (err) {
     const { step, coreModule, cause } = err as PrepareError;
     const reason = (cause as Error)?.message ?? cause;
     if (cause instanceof MemoryMinimumError) {
       throw new ComponentLoadError(
-        `component "${id}" needs ${formatSize(cause.minPages * WASM_PAGE)} of memory to start (core module ${coreModule}), ` +
-          `above its memory limit of ${formatSize(config.memory)}`,
+        `${subject} needs ${formatSize(cause.minPages * WASM_PAGE)} of memory to start (core module ${coreModule}), ` +
+          `above ${subject === `component "${id}"` ? 'its' : 'the component\'s'} memory limit of ${formatSize(config.memory)}`,
         { component: id },
         { cause },
       );
@@ -130,10 +130,73 @@ export async function loadComponent(
       cap: `cannot cap the memory of core module ${coreModule} of`,
       compile: `cannot compile core module ${coreModule} of`,
     }[step];
-    throw new ComponentLoadError(`component "${id}": ${what} ${config.source}: ${reason}`, { component: id }, { cause });
+    throw new ComponentLoadError(`${subject}: ${what} ${source}: ${reason}`, { component: id }, { cause });
   }
-  const { transpiled, coreModules, restorable } = compiled;
-  const world = componentWorld(id, transpiled);
+}
+
+/** A dependency compiled, checked and linked, before its sandbox is added. */
+type LinkedDependency = Pick<DependencySpec, 'key' | 'gluePath' | 'coreModules' | 'serves'> & { restorable: boolean };
+
+/**
+ * Compiles the dependencies of component `id` and links them to its imports
+ * (`dependencies.ts`); returns them with the full names of the imports they serve.
+ */
+async function loadDependencies(
+  id: string,
+  config: ComponentConfig,
+  transpiled: TranspiledComponent,
+  options: LoadComponentOptions,
+  shared: CompileCache,
+): Promise<{ dependencies: LinkedDependency[]; linked: Set<string> }> {
+  const entries = Object.entries(config.dependencies);
+  if (entries.length === 0) return { dependencies: [], linked: new Set() };
+  const compiled = await Promise.all(
+    entries.map(async ([key, dep]) => {
+      const source = dep.path ?? options.componentSources?.get(dep.component!);
+      if (source === undefined) {
+        throw new ComponentLoadError(`component "${id}": dependency "${key}" names component "${dep.component}", which the manifest does not declare`, { component: id });
+      }
+      const file = await compileFor(id, `dependency "${key}" of component "${id}"`, source, config, options.cacheDir, shared);
+      checkDependencyImports(id, key, file.transpiled);
+      const types = await interfaceTypesCached(file.transpiled.dir, () => readFile(source));
+      return { key, config: dep, source, file, exports: types.exports };
+    }),
+  );
+  const own = await interfaceTypesCached(transpiled.dir, () => readFile(config.source));
+  const links = linkDependencies(id, own.imports, compiled);
+  const linked = new Set([...links.values()].flatMap((serves) => [...serves.keys()]));
+  const dependencies = compiled.map(({ key, file }) => ({
+    key,
+    gluePath: file.transpiled.gluePath,
+    coreModules: file.coreModules,
+    restorable: file.restorable,
+    // jco's glue looks imports up by interface name without version.
+    serves: Object.fromEntries([...links.get(key)!].map(([name, exported]) => [name.replace(/@.*$/, ''), exported])),
+  }));
+  return { dependencies, linked };
+}
+
+/** Reads, transpiles and compiles component `id` and its dependencies. Throws `ComponentLoadError` naming the file. */
+export async function loadComponent(
+  id: string,
+  config: ComponentConfig,
+  options: LoadComponentOptions,
+  shared: CompileCache = new Map(),
+): Promise<LoadedComponent> {
+  const maxPages = capPages(config.memory);
+  const { transpiled, coreModules, restorable } = await compileFor(id, `component "${id}"`, config.source, config, options.cacheDir, shared);
+  const { dependencies, linked } = await loadDependencies(id, config, transpiled, options, shared);
+  const world = componentWorld(id, transpiled, linked);
+  const sandbox: SandboxSpec = {
+    environment: config.environment,
+    preopens: await snapshotFiles(id, config.files),
+    allowedOutboundHosts: renderOutboundHosts(id, config.allowed_outbound_hosts, options.variables ?? new Map()),
+    grants: grantsFor(config, options.variables ?? new Map()),
+  };
+  // A dependency gets no capability of its own unless the manifest passes the component's on.
+  const dependencySandbox: SandboxSpec = config.dependencies_inherit_configuration
+    ? sandbox
+    : { environment: {}, preopens: {}, allowedOutboundHosts: [], grants: { keyValueStores: [], publishChannels: [], enqueueQueues: [], sqliteDatabases: [], variables: {} } };
 
   return {
     id,
@@ -146,14 +209,12 @@ export async function loadComponent(
       isolation: config.isolation,
       gluePath: transpiled.gluePath,
       coreModules,
-      environment: config.environment,
-      preopens: await snapshotFiles(id, config.files),
-      allowedOutboundHosts: renderOutboundHosts(id, config.allowed_outbound_hosts, options.variables ?? new Map()),
-      grants: grantsFor(config, options.variables ?? new Map()),
+      ...sandbox,
+      dependencies: dependencies.map(({ restorable: _, ...dependency }) => ({ ...dependency, ...dependencySandbox })),
       timeoutMs: config.timeout,
       memoryLimit: config.memory,
       memoryCapBytes: maxPages * WASM_PAGE,
-      restorable,
+      restorable: restorable && dependencies.every((d) => d.restorable),
       ...(config.recycle_after_events ? { recycleAfterEvents: config.recycle_after_events } : {}),
       recycleAboveMemory: config.recycle_above_memory ?? Math.floor(maxPages * WASM_PAGE * DEFAULT_RECYCLE_MEMORY_SHARE),
     },

@@ -8,7 +8,7 @@ import type { BlockingHostServices } from '../../capabilities/contract.js';
 import { capabilityImports, logDenied, type CapabilityHost } from '../../capabilities/guest-imports.js';
 import { outboundPolicy } from '../../capabilities/outbound-hosts.js';
 import { spinImports } from '../../capabilities/spin-imports.js';
-import type { GuestSpec } from '../guest-spec.js';
+import type { GuestSpec, SandboxSpec } from '../guest-spec.js';
 import { recordMemories, type CoreInstantiate } from './memory-watch.js';
 import { wasiImports, type GuestSandbox, type LineSink } from './wasi-shim.js';
 import { handlerCore, handlerCores, type HandlerCore } from './worlds/handler-abi.js';
@@ -41,23 +41,30 @@ export interface GuestHost {
   services(timeoutMs: number): BlockingHostServices;
 }
 
-/** Imports `spec`'s glue and builds its sandbox, ready to instantiate. */
-export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Guest> {
-  const glue = (await import(pathToFileURL(spec.gluePath).href)) as { instantiate: Instantiate };
-  const getCoreModule = (name: string) => {
-    const module = spec.coreModules.get(name);
-    if (!module) throw new Error(`component "${spec.id}" has no core module ${name}`);
-    return module;
-  };
-  // A host call that hangs (Redis away, a slow upstream) must fail inside the guest, as an
-  // error value it can act on, before the event's deadline replaces the whole worker.
-  const callTimeoutMs = Math.max(1, Math.floor(spec.timeoutMs * HOST_CALL_SHARE));
-  const services = host.services(callTimeoutMs);
-  const policy = outboundPolicy(spec.allowedOutboundHosts);
-  const sandbox: GuestSandbox = {
-    name: spec.id,
-    environment: spec.environment,
-    preopens: spec.preopens,
+/** What one jco component needs to be instantiated: its glue, its core modules, its imports. */
+interface Instantiable {
+  instantiate: Instantiate;
+  getCoreModule(name: string): WebAssembly.Module;
+  imports(): Promise<Record<string, unknown>>;
+}
+
+/**
+ * Imports the glue at `gluePath` and builds the sandbox of `sandbox`, named `name` in what it
+ * logs and in the errors its refused calls get.
+ */
+async function prepareInstantiable(
+  name: string,
+  sandbox: SandboxSpec & Pick<GuestSpec, 'gluePath' | 'coreModules'>,
+  host: GuestHost,
+  services: BlockingHostServices,
+  callTimeoutMs: number,
+): Promise<Instantiable> {
+  const glue = (await import(pathToFileURL(sandbox.gluePath).href)) as { instantiate: Instantiate };
+  const policy = outboundPolicy(sandbox.allowedOutboundHosts);
+  const wasi: GuestSandbox = {
+    name,
+    environment: sandbox.environment,
+    preopens: sandbox.preopens,
     stdout: host.stdout,
     stderr: host.stderr,
     outgoingHttp: {
@@ -66,19 +73,50 @@ export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Gu
       denied: (message) => logDenied(host.log, 'outbound-http', message),
     },
   };
-  const capabilityHost = { component: spec.id, grants: spec.grants, services, log: host.log };
+  const capabilityHost = { component: name, grants: sandbox.grants, services, log: host.log };
   const capabilities = { ...capabilityImports(capabilityHost), ...spinImports(capabilityHost, policy) };
+  return {
+    instantiate: glue.instantiate,
+    getCoreModule(module) {
+      const compiled = sandbox.coreModules.get(module);
+      if (!compiled) throw new Error(`${name} has no core module ${module}`);
+      return compiled;
+    },
+    imports: async () => ({ ...(await wasiImports(wasi)), ...capabilities }),
+  };
+}
+
+/** Imports `spec`'s glue, and its dependencies', and builds their sandboxes, ready to instantiate. */
+export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Guest> {
+  // A host call that hangs (Redis away, a slow upstream) must fail inside the guest, as an
+  // error value it can act on, before the event's deadline replaces the whole worker.
+  const callTimeoutMs = Math.max(1, Math.floor(spec.timeoutMs * HOST_CALL_SHARE));
+  const services = host.services(callTimeoutMs);
+  const main = await prepareInstantiable(spec.id, spec, host, services, callTimeoutMs);
+  const dependencies = await Promise.all(
+    spec.dependencies.map(async (dep) => ({
+      serves: dep.serves,
+      instantiable: await prepareInstantiable(`${spec.id} (dependency ${dep.key})`, dep, host, services, callTimeoutMs),
+    })),
+  );
   return {
     spec,
     async instantiate() {
+      // One recorder for the component and its dependencies: the pools, the memory watch and
+      // state restoring then treat the set as one instance, replaced or restored together.
       const record = recordMemories();
+      const linked: Record<string, unknown> = {};
+      for (const { serves, instantiable } of dependencies) {
+        const instance = await instantiable.instantiate(instantiable.getCoreModule, await instantiable.imports(), record.instantiateCore);
+        for (const [name, exported] of Object.entries(serves)) linked[name] = instance[exported];
+      }
       let core: HandlerCore | undefined;
       const instantiateCore: CoreInstantiate = async (module, imports) => {
         const made = await record.instantiateCore(module, imports);
         if (spec.world === 'handler') core ??= handlerCore(made.exports);
         return made;
       };
-      const instance = await glue.instantiate(getCoreModule, { ...(await wasiImports(sandbox)), ...capabilities }, instantiateCore);
+      const instance = await main.instantiate(main.getCoreModule, { ...(await main.imports()), ...linked }, instantiateCore);
       record.attach(instance);
       if (core) handlerCores.set(instance, core);
       return instance;
