@@ -40,6 +40,7 @@ source = "user.wasm"
 environment = { A = "1", B = "2" }
 files = [{ source = "assets", destination = "/assets" }]
 variables = { greeting = "{{ greeting }}" }
+allowed_outbound_hosts = ["https://example.invalid"]
 [component.user.dependencies]
 "acme:text/render@0.1.0" = { path = "renderer.wasm" }
 
@@ -54,6 +55,7 @@ source = "user.wasm"
 environment = { A = "1", B = "2" }
 files = [{ source = "assets", destination = "/assets" }]
 variables = { greeting = "{{ greeting }}" }
+allowed_outbound_hosts = ["https://example.invalid"]
 dependencies_inherit_configuration = true
 [component.inherit.dependencies]
 "acme:text/render" = { component = "renderer" }
@@ -114,9 +116,10 @@ describe('capabilities of a dependency', () => {
   });
   after(() => t.stop());
 
-  it('gives a dependency no environment, files or variables of its own', async () => {
+  it('gives a dependency no environment, files, network or variables of its own', async () => {
     assert.equal((await answer(t, 'user', 'v')).status, 200, 'no environment variable is visible');
     assert.equal((await answer(t, 'user', 'f')).status, 200, 'no directory is preopened');
+    assert.equal((await answer(t, 'user', 'h')).status, 403, 'an outgoing request is refused');
     const greeting = await answer(t, 'user', 'g');
     assert.equal(greeting.status, 403);
     assert.match(greeting.text, /dependency acme:text\/render@0\.1\.0\)" is not granted variable "greeting"/);
@@ -125,6 +128,7 @@ describe('capabilities of a dependency', () => {
   it('gives a dependency the component\'s grants with dependencies_inherit_configuration', async () => {
     assert.equal((await answer(t, 'inherit', 'v')).status, 202);
     assert.equal((await answer(t, 'inherit', 'f')).status, 201);
+    assert.equal((await answer(t, 'inherit', 'h')).status, 200);
     assert.deepEqual(await answer(t, 'inherit', 'g'), { status: 200, text: 'hello' });
   });
 });

@@ -15,6 +15,9 @@
  * - `v` env-count(), `f` dir-count(): status 200 + the count the dependency sees
  * - `g` greeting(): the variable "greeting" as the dependency reads it: 200 with it, or 403
  *   with the error's message
+ * - `h` reach(): 200 when the dependency may send a request to https://example.invalid/, 403
+ *   when it is refused (nothing is sent either way: a request goes out when its response is
+ *   asked for)
  * - `l` local(): the same work as `s`, done inside `user` itself (for the bench)
  */
 import { buildWatComponentFor } from './wat-components.js';
@@ -33,12 +36,32 @@ package acme:text@0.1.0 {
     env-count: func() -> u32;
     dir-count: func() -> u32;
     greeting: func() -> result<string, string>;
+    reach: func() -> bool;
+  }
+}
+
+package wasi:http@0.2.10 {
+  interface types {
+    resource fields { constructor(); }
+    resource request-options;
+    resource future-incoming-response;
+    resource outgoing-request {
+      constructor(headers: fields);
+      set-authority: func(authority: option<string>) -> result;
+      set-path-with-query: func(path-with-query: option<string>) -> result;
+    }
+    variant error-code { DNS-timeout, HTTP-request-denied, internal-error(option<string>) }
+  }
+  interface outgoing-handler {
+    use types.{outgoing-request, request-options, future-incoming-response, error-code};
+    handle: func(request: outgoing-request, options: option<request-options>) -> result<future-incoming-response, error-code>;
   }
 }
 world renderer {
   import wasi:cli/environment@0.2.10;
   import wasi:filesystem/preopens@0.2.10;
   import variables;
+  import wasi:http/outgoing-handler@0.2.10;
   export acme:text/render@0.1.0;
 }
 world user {
@@ -53,6 +76,13 @@ const R = 'acme:text/render@0.1.0';
 export const RENDERER = `(import "wasi:cli/environment@0.2.10" "get-environment" (func $getenv (param i32)))
   (import "wasi:filesystem/preopens@0.2.10" "get-directories" (func $dirs (param i32)))
   (import "spindle:app/variables@0.1.0" "get" (func $var (param i32 i32 i32)))
+  (import "wasi:http/types@0.2.10" "[constructor]fields" (func $fields (result i32)))
+  (import "wasi:http/types@0.2.10" "[constructor]outgoing-request" (func $request (param i32) (result i32)))
+  (import "wasi:http/types@0.2.10" "[method]outgoing-request.set-authority" (func $authority (param i32 i32 i32 i32) (result i32)))
+  (import "wasi:http/types@0.2.10" "[method]outgoing-request.set-path-with-query" (func $path (param i32 i32 i32 i32) (result i32)))
+  (import "wasi:http/outgoing-handler@0.2.10" "handle" (func $send (param i32 i32 i32 i32)))
+  (data (i32.const 224) "example.invalid")
+  (data (i32.const 240) "/")
   (data (i32.const 128) "empty")
   (data (i32.const 160) "circle")
   (data (i32.const 192) "greeting")
@@ -92,6 +122,13 @@ export const RENDERER = `(import "wasi:cli/environment@0.2.10" "get-environment"
       (then (i32.store8 (i32.const 512) (i32.const 1)) (i32.store (i32.const 516) (i32.load (i32.const 2056))) (i32.store (i32.const 520) (i32.load (i32.const 2060))))
       (else (i32.store8 (i32.const 512) (i32.const 0)) (i32.store (i32.const 516) (i32.load (i32.const 2052))) (i32.store (i32.const 520) (i32.load (i32.const 2056)))))
     (i32.const 512))
+  (func (export "${R}#reach") (result i32)
+    (local $req i32)
+    (local.set $req (call $request (call $fields)))
+    (drop (call $authority (local.get $req) (i32.const 1) (i32.const 224) (i32.const 15)))
+    (drop (call $path (local.get $req) (i32.const 1) (i32.const 240) (i32.const 1)))
+    (call $send (local.get $req) (i32.const 0) (i32.const 0) (i32.const 2048))
+    (i32.eqz (i32.load8_u (i32.const 2048))))
   (func (export "cabi_post_${R}#shout") (param i32) (global.set $heap (i32.const 4096)))
   (func (export "cabi_post_${R}#echo-page") (param i32) (global.set $heap (i32.const 4096)))
   (func (export "cabi_post_${R}#describe") (param i32) (global.set $heap (i32.const 4096)))
@@ -107,6 +144,7 @@ export const USER = `(import "${R}" "shout" (func $shout (param i32 i32 i32)))
   (import "${R}" "env-count" (func $envs (result i32)))
   (import "${R}" "dir-count" (func $dirs (result i32)))
   (import "${R}" "greeting" (func $greeting (param i32)))
+  (import "${R}" "reach" (func $reach (result i32)))
   (global $own (mut i32) (i32.const 0))
   (func $text (param $status i32) (result i32)
     (call $ok (local.get $status) (i32.const 0) (i32.load (i32.const 2052)) (i32.load (i32.const 2056))))
@@ -155,6 +193,8 @@ export const USER = `(import "${R}" "shout" (func $shout (param i32 i32 i32)))
     (if (i32.eq (local.get $op) (i32.const 103)) (then
       (call $greeting (i32.const 2048))
       (return (call $text (select (i32.const 403) (i32.const 200) (i32.load8_u (i32.const 2048)))))))
+    (if (i32.eq (local.get $op) (i32.const 104)) (then
+      (return (call $ok (select (i32.const 200) (i32.const 403) (call $reach)) (i32.const 0) (i32.const 0) (i32.const 0)))))
     (call $ok (i32.const 404) (i32.const 0) (i32.const 0) (i32.const 0)))`;
 
 export function buildRenderer(): Promise<Uint8Array> {
