@@ -12,6 +12,7 @@ import { loadManifest } from '../src/app-manifest.js';
 import { startRedis } from '../test/support/redis-server.js';
 import type { BenchContext } from './context.js';
 import { benchCapabilities } from './capabilities.js';
+import { benchComposition } from './composition.js';
 import { benchCron } from './cron.js';
 import { benchHttp } from './http.js';
 import { benchInstances } from './instances.js';
@@ -29,6 +30,7 @@ const SUITES = {
   cron: benchCron,
   capabilities: benchCapabilities,
   observability: benchObservability,
+  composition: benchComposition,
   startup: benchStartup,
 };
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

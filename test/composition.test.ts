@@ -42,7 +42,7 @@ files = [{ source = "assets", destination = "/assets" }]
 variables = { greeting = "{{ greeting }}" }
 allowed_outbound_hosts = ["https://example.invalid"]
 [component.user.dependencies]
-"acme:text/render@0.1.0" = { path = "renderer.wasm" }
+"acme:text" = { path = "renderer.wasm" }
 
 [component.isolated]
 source = "user.wasm"
@@ -59,6 +59,7 @@ allowed_outbound_hosts = ["https://example.invalid"]
 dependencies_inherit_configuration = true
 [component.inherit.dependencies]
 "acme:text/render" = { component = "renderer" }
+"acme:text/errors" = { component = "renderer" }
 `;
 
 const call = (t: TestApp, route: string, body: string) => fetch(`${t.url}/${route}`, { method: 'POST', body });
@@ -97,6 +98,10 @@ describe('values across the boundary', () => {
     assert.equal((await answer(t, 'user', 'e')).status, 204);
     assert.equal((await answer(t, 'user', 'n')).status, 242);
   });
+
+  it('passes a type the interface takes from another interface', async () => {
+    assert.deepEqual(await answer(t, 'user', 'xnot today'), { status: 400, text: 'not today' });
+  });
 });
 
 /** Starts MANIFEST with the two components built from WAT. */
@@ -122,7 +127,7 @@ describe('capabilities of a dependency', () => {
     assert.equal((await answer(t, 'user', 'h')).status, 403, 'an outgoing request is refused');
     const greeting = await answer(t, 'user', 'g');
     assert.equal(greeting.status, 403);
-    assert.match(greeting.text, /dependency acme:text\/render@0\.1\.0\)" is not granted variable "greeting"/);
+    assert.match(greeting.text, /\(dependency acme:text\)" is not granted variable "greeting"/);
   });
 
   it('gives a dependency the component\'s grants with dependencies_inherit_configuration', async () => {
@@ -186,7 +191,7 @@ describe('misfit dependencies are refused at load', () => {
   it('refuses a key matching none of the imports', async () => {
     await refusedAtLoad(
       `"acme:other/render" = { path = "renderer.wasm" }`,
-      /dependency "acme:other\/render" \(.*renderer\.wasm\) matches none of its imports \(it imports acme:text\/render@0\.1\.0/,
+      /dependency "acme:other\/render" \(.*renderer\.wasm\) matches none of its imports \(it imports acme:text\/errors@0\.1\.0, acme:text\/render@0\.1\.0/,
     );
   });
 

@@ -18,13 +18,19 @@
  * - `h` reach(): 200 when the dependency may send a request to https://example.invalid/, 403
  *   when it is refused (nothing is sent either way: a request goes out when its response is
  *   asked for)
+ * - `x<text>` refuse(text): err(denied(text)), of a type the interface takes from
+ *   `acme:text/errors`: status 400 + the case, body the text
  * - `l` local(): the same work as `s`, done inside `user` itself (for the bench)
  */
 import { buildWatComponentFor } from './wat-components.js';
 
 export const RENDER_WIT = `
 package acme:text@0.1.0 {
+  interface errors {
+    variant failure { denied(string), invalid(string) }
+  }
   interface render {
+    use errors.{failure};
     record page { title: string, tags: list<string> }
     variant shape { circle(f64), named(string), empty }
     shout: func(s: string) -> result<string, string>;
@@ -37,6 +43,7 @@ package acme:text@0.1.0 {
     dir-count: func() -> u32;
     greeting: func() -> result<string, string>;
     reach: func() -> bool;
+    refuse: func(reason: string) -> result<_, failure>;
   }
 }
 
@@ -129,6 +136,10 @@ export const RENDERER = `(import "wasi:cli/environment@0.2.10" "get-environment"
     (drop (call $path (local.get $req) (i32.const 1) (i32.const 240) (i32.const 1)))
     (call $send (local.get $req) (i32.const 0) (i32.const 0) (i32.const 2048))
     (i32.eqz (i32.load8_u (i32.const 2048))))
+  (func (export "${R}#refuse") (param $p i32) (param $l i32) (result i32)
+    (i32.store8 (i32.const 512) (i32.const 1)) (i32.store8 (i32.const 516) (i32.const 0))
+    (i32.store (i32.const 520) (local.get $p)) (i32.store (i32.const 524) (local.get $l))
+    (i32.const 512))
   (func (export "cabi_post_${R}#shout") (param i32) (global.set $heap (i32.const 4096)))
   (func (export "cabi_post_${R}#echo-page") (param i32) (global.set $heap (i32.const 4096)))
   (func (export "cabi_post_${R}#describe") (param i32) (global.set $heap (i32.const 4096)))
@@ -145,6 +156,7 @@ export const USER = `(import "${R}" "shout" (func $shout (param i32 i32 i32)))
   (import "${R}" "dir-count" (func $dirs (result i32)))
   (import "${R}" "greeting" (func $greeting (param i32)))
   (import "${R}" "reach" (func $reach (result i32)))
+  (import "${R}" "refuse" (func $refuse (param i32 i32 i32)))
   (global $own (mut i32) (i32.const 0))
   (func $text (param $status i32) (result i32)
     (call $ok (local.get $status) (i32.const 0) (i32.load (i32.const 2052)) (i32.load (i32.const 2056))))
@@ -195,6 +207,9 @@ export const USER = `(import "${R}" "shout" (func $shout (param i32 i32 i32)))
       (return (call $text (select (i32.const 403) (i32.const 200) (i32.load8_u (i32.const 2048)))))))
     (if (i32.eq (local.get $op) (i32.const 104)) (then
       (return (call $ok (select (i32.const 200) (i32.const 403) (call $reach)) (i32.const 0) (i32.const 0) (i32.const 0)))))
+    (if (i32.eq (local.get $op) (i32.const 120)) (then
+      (call $refuse (local.get $p) (local.get $l) (i32.const 2048))
+      (return (call $ok (i32.add (i32.const 400) (i32.load8_u (i32.const 2052))) (i32.const 0) (i32.load (i32.const 2056)) (i32.load (i32.const 2060))))))
     (call $ok (i32.const 404) (i32.const 0) (i32.const 0) (i32.const 0)))`;
 
 export function buildRenderer(): Promise<Uint8Array> {

@@ -157,8 +157,10 @@ async function loadDependencies(
         throw new ComponentLoadError(`component "${id}": dependency "${key}" names component "${dep.component}", which the manifest does not declare`, { component: id });
       }
       const file = await compileFor(id, `dependency "${key}" of component "${id}"`, source, config, options.cacheDir, shared);
-      checkDependencyImports(id, key, file.transpiled);
       const types = await interfaceTypesCached(file.transpiled.dir, () => readFile(source));
+      // An interface the dependency imports for its types alone (one its exports `use`) needs nothing.
+      const typesOnly = Object.entries(types.imports).filter(([, functions]) => Object.keys(functions).length === 0);
+      checkDependencyImports(id, key, file.transpiled, new Set(typesOnly.map(([name]) => name)));
       return { key, config: dep, source, file, exports: types.exports };
     }),
   );
@@ -171,7 +173,9 @@ async function loadDependencies(
     coreModules: file.coreModules,
     restorable: file.restorable,
     // jco's glue looks imports up by interface name without version.
-    serves: Object.fromEntries([...links.get(key)!].map(([name, exported]) => [name.replace(/@.*$/, ''), exported])),
+    serves: Object.fromEntries(
+      [...links.get(key)!].flatMap(([name, exported]) => (exported === undefined ? [] : [[name.replace(/@.*$/, ''), exported]])),
+    ),
   }));
   return { dependencies, linked };
 }

@@ -16,8 +16,11 @@ export interface DependencyUnderCheck {
   exports: InterfaceSignatures;
 }
 
-/** Per dependency key, the dependent's imports it serves: import name → the dependency's export name. */
-export type DependencyLinks = Map<string, Map<string, string>>;
+/**
+ * Per dependency key, the dependent's imports it serves: import name → the dependency's export
+ * name, or undefined for an interface of types alone, which needs nothing at run time.
+ */
+export type DependencyLinks = Map<string, Map<string, string | undefined>>;
 
 const unversioned = (name: string) => name.replace(/@.*$/, '');
 const versionOf = (name: string) => /@(.*)$/.exec(name)?.[1];
@@ -49,11 +52,15 @@ export function linkDependencies(id: string, imports: InterfaceSignatures, depen
     }
     const isInterface = unversioned(dep.key).includes('/');
     if (dep.config.export !== undefined && !isInterface) refuse(`${what}: "export" can only rename the export for an interface, not a package`);
-    const serves = new Map<string, string>();
+    const serves = new Map<string, string | undefined>();
     for (const name of matched) {
       const earlier = matchedBy.get(name);
       if (earlier !== undefined) refuse(`import ${name} is matched by two dependencies, "${earlier}" and "${dep.key}"`);
       matchedBy.set(name, dep.key);
+      if (Object.keys(imports[name]!).length === 0) {
+        serves.set(name, undefined);
+        continue;
+      }
       const wanted = dep.config.export ?? name;
       const exported = wanted in dep.exports ? wanted : Object.keys(dep.exports).find((e) => unversioned(e) === unversioned(wanted));
       if (exported === undefined) {

@@ -7,8 +7,8 @@
  *
  * A signature is a canonical text of the function's type with every type reference resolved
  * (`(func (param string) (result (result string (error string))))`); parameter names are left
- * out, field and case names kept. Types a component takes from another interface it imports
- * (`use`) read as `outer`; resources read as `resource`.
+ * out, field and case names kept; types an interface takes from another (`use`) are followed
+ * to their definition; resources read as `resource`.
  */
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
@@ -118,7 +118,10 @@ class Scope {
   readonly components = new Map<string, Node[]>();
   readonly instances = new Map<string, Node[]>();
 
-  constructor(body: Node[]) {
+  constructor(
+    body: Node[],
+    private readonly parent?: Scope,
+  ) {
     for (const item of body) if (isList(item)) this.#define(item);
   }
 
@@ -131,8 +134,8 @@ class Scope {
     else if (kind === 'alias') {
       const target = item.at(-1);
       const what = head(target);
-      const opaque = item[1] === 'outer' ? 'outer' : `alias ${quoted(item[3]!) ?? ''}`.trim();
-      if (isList(target) && what === 'type') this.#name(this.types, keys(target), opaque);
+      // Kept as written and resolved when used: `(alias outer 1 3 ...)`, `(alias export $i "name" ...)`.
+      if (isList(target) && what === 'type') this.#name(this.types, keys(target), item);
     } else if (kind === 'import' || kind === 'export') {
       // An import defines what it describes; an export only gives a new index to a definition.
       const described = item.find((n) => isList(n) && (head(n) === 'type' || head(n) === 'instance'));
@@ -146,6 +149,23 @@ class Scope {
     for (const name of names) map.set(name, value);
   }
 
+  /** A type taken from an enclosing scope, or from an instance's exports. */
+  #aliased(alias: Node[], depth: number): string {
+    if (alias[1] === 'outer') {
+      let scope: Scope | undefined = this;
+      for (let up = Number(alias[2]); up > 0 && scope; up--) scope = scope.parent;
+      return scope ? scope.canon(String(alias[3]), depth + 1) : 'unknown';
+    }
+    const instance = this.instances.get(String(alias[2]));
+    const typeRef = instance?.find((n) => head(n) === 'type');
+    const type = isList(typeRef) ? this.types.get(String(typeRef[1])) : undefined;
+    if (!isList(type) || head(type) !== 'instance') return 'unknown';
+    const name = quoted(alias[3]!);
+    const inner = new Scope(type.slice(1), this);
+    const exported = type.find((n) => isList(n) && head(n) === 'export' && quoted(n.find((m) => quoted(m) !== undefined)!) === name);
+    return isList(exported) ? inner.canon(exported.find((n) => head(n) === 'type') ?? 'unknown', depth + 1) : 'unknown';
+  }
+
   /** The canonical text of type `node`, references resolved. */
   canon(node: Node, depth = 0): string {
     if (depth > 64) return 'recursive';
@@ -155,6 +175,7 @@ class Scope {
       return def === undefined ? 'unknown' : this.canon(def, depth + 1);
     }
     const [kind, ...rest] = node;
+    if (kind === 'alias') return this.#aliased(node, depth);
     if (kind === 'eq' || kind === 'type') return this.canon(rest.at(-1)!, depth + 1);
     if (kind === 'sub' || kind === 'resource') return 'resource';
     if (kind === 'instance') return 'instance';
@@ -165,8 +186,8 @@ class Scope {
 }
 
 /** The function exports of an instance type, `(instance (type ...) (export "f" (func (type N))))`. */
-function instanceTypeFunctions(instanceType: Node[]): Record<string, string> {
-  const scope = new Scope(instanceType.slice(1));
+function instanceTypeFunctions(instanceType: Node[], parent: Scope): Record<string, string> {
+  const scope = new Scope(instanceType.slice(1), parent);
   const functions: Record<string, string> = {};
   for (const item of instanceType) {
     if (head(item) !== 'export' || !isList(item)) continue;
@@ -178,8 +199,8 @@ function instanceTypeFunctions(instanceType: Node[]): Record<string, string> {
 }
 
 /** The function exports of a component (wit-component's shim for an exported interface), each with its ascribed type. */
-function componentFunctions(component: Node[]): Record<string, string> {
-  const scope = new Scope(component.slice(1));
+function componentFunctions(component: Node[], parent: Scope): Record<string, string> {
+  const scope = new Scope(component.slice(1), parent);
   const functions: Record<string, string> = {};
   for (const item of component) {
     if (head(item) !== 'export' || !isList(item)) continue;
@@ -198,7 +219,7 @@ function exportedInstanceFunctions(scope: Scope, instance: Node[]): Record<strin
   const instantiate = instance.find((n) => head(n) === 'instantiate');
   if (isList(instantiate)) {
     const component = scope.components.get(String(instantiate[1]));
-    return component ? componentFunctions(component) : {};
+    return component ? componentFunctions(component, scope) : {};
   }
   const functions: Record<string, string> = {};
   for (const item of instance) {
@@ -224,7 +245,7 @@ function readComponent(component: Node[]): InterfaceTypes {
     if (head(item) === 'import') {
       const typeRef = instance.find((n) => head(n) === 'type');
       const type = isList(typeRef) ? scope.types.get(String(typeRef[1])) : undefined;
-      if (isList(type) && head(type) === 'instance') imports[name] = instanceTypeFunctions(type);
+      if (isList(type) && head(type) === 'instance') imports[name] = instanceTypeFunctions(type, scope);
     } else {
       const def = scope.instances.get(String(instance[1]).replace(/^#/, ''));
       if (def) exports[name] = exportedInstanceFunctions(scope, def);
