@@ -14,7 +14,7 @@ import type { ComponentConfig } from '../manifest/schema.js';
 import { formatSize } from '../manifest/units.js';
 import { packageInfo } from '../util/package-info.js';
 import { inside, realLocation } from '../util/paths.js';
-import { SDK_DIR, SPINDLE_WIT_DIR, writeHttpProxyWit } from './wit.js';
+import { SDK_DIR, SPINDLE_WIT_DIR, witText, writeAppWit, writeHttpProxyWit } from './wit.js';
 
 export const TOOLCHAIN = `componentize-js@${packageInfo('@bytecodealliance/componentize-js').version}`;
 
@@ -36,6 +36,14 @@ export interface BuildResult {
   /** The source files the bundle was made from, absolute: what a watcher watches. */
   inputs: string[];
 }
+
+/** Leaves every `namespace:package/...` import to componentize-js. */
+const interfaceImports: Plugin = {
+  name: 'interface-imports',
+  setup(build) {
+    build.onResolve({ filter: /^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*\// }, (args) => ({ path: args.path, external: true }));
+  },
+};
 
 interface Bundle {
   code: string;
@@ -61,10 +69,9 @@ async function bundle(id: string, entry: string): Promise<Bundle> {
       format: 'esm',
       platform: 'neutral',
       target: 'es2022',
-      // Interface imports (`spindle:app/key-value@0.1.0`, `wasi:...`) are bound by
-      // componentize-js to the component's imports, not bundled.
-      external: ['spindle:*', 'wasi:*'],
-      plugins: [sdkPlugin],
+      // Interface imports (`spindle:app/key-value@0.1.0`, `wasi:...`, a dependency's
+      // `acme:text/render@0.1.0`) are bound by componentize-js to the component's imports, not bundled.
+      plugins: [sdkPlugin, interfaceImports],
       // Static assets imported by a handler become strings in the bundle.
       loader: { '.html': 'text', '.css': 'text', '.svg': 'text', '.txt': 'text' },
       write: false,
@@ -111,7 +118,8 @@ async function buildComponent(id: string, config: ComponentConfig, options: Buil
   const { code, inputs } = await bundle(id, build.source);
   // The world's WIT is part of what is built: a component built against an older one imports
   // an older interface.
-  const wit = build.world === 'handler' ? await readFile(join(SPINDLE_WIT_DIR, 'spindle.wit'), 'utf8') : '';
+  const spindleWit = build.world === 'handler' || build.wit ? await readFile(join(SPINDLE_WIT_DIR, 'spindle.wit'), 'utf8') : '';
+  const wit = build.wit ? `${spindleWit}\0${await witText(build.wit)}` : spindleWit;
   const stamp = createHash('sha256').update(`${TOOLCHAIN}\0${build.world}\0${wit}\0`).update(code).digest('hex');
   if (!options.force && (await upToDate(config.source, stamp))) {
     progress(`${id}: up to date (${config.source})`);
@@ -123,7 +131,11 @@ async function buildComponent(id: string, config: ComponentConfig, options: Buil
   try {
     const entry = join(work, 'guest.js');
     await writeFile(entry, code);
-    const witPath = build.world === 'http' ? await writeHttpProxyWit(join(work, 'wit')) : SPINDLE_WIT_DIR;
+    const witPath = build.wit
+      ? await writeAppWit(join(work, 'wit'), build.wit)
+      : build.world === 'http'
+        ? await writeHttpProxyWit(join(work, 'wit'))
+        : SPINDLE_WIT_DIR;
     const component = await componentizeJs(entry, witPath, build.world);
     await mkdir(dirname(config.source), { recursive: true });
     await writeFile(config.source, component);

@@ -2,7 +2,7 @@
  * WIT packages handed to componentize-js. Spindle's own world lives in the repository's `wit/`;
  * the `wasi:http/proxy` world comes from the WASI WIT that jco ships.
  */
-import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageInfo } from '../util/package-info.js';
@@ -41,4 +41,21 @@ export async function writeHttpProxyWit(dir: string): Promise<string> {
   }
   await writeFile(join(dir, 'world.wit'), `package spindle:http-guest;\n\nworld http {\n  include wasi:http/proxy@${GUEST_WASI_VERSION};\n}\n`);
   return dir;
+}
+
+/**
+ * Copies the app's WIT folder `source` under `dir`, with Spindle's package beside it as a
+ * dependency, and returns the folder to give componentize-js as `witPath`.
+ */
+export async function writeAppWit(dir: string, source: string): Promise<string> {
+  await cp(source, dir, { recursive: true });
+  await mkdir(join(dir, 'deps', 'spindle-app'), { recursive: true });
+  await copyFile(join(SPINDLE_WIT_DIR, 'spindle.wit'), join(dir, 'deps', 'spindle-app', 'spindle.wit'));
+  return dir;
+}
+
+/** The text of every `.wit` file of the folder `source`, in name order: what a build depends on. */
+export async function witText(source: string): Promise<string> {
+  const files = (await readdir(source, { recursive: true })).filter((f) => f.endsWith('.wit')).sort();
+  return (await Promise.all(files.map((f) => readFile(join(source, f), 'utf8')))).join('\0');
 }

@@ -114,7 +114,7 @@ function resolvePaths(manifest: Manifest, dir: string): Manifest {
         ...c,
         source: resolve(dir, c.source),
         files: c.files.map((f) => ({ ...f, source: resolve(dir, f.source) })),
-        build: c.build && { ...c.build, source: resolve(dir, c.build.source) },
+        build: c.build && { ...c.build, source: resolve(dir, c.build.source), ...(c.build.wit === undefined ? {} : { wit: resolve(dir, c.build.wit) }) },
         dependencies: Object.fromEntries(
           Object.entries(c.dependencies).map(([key, d]) => [key, d.path === undefined ? d : { ...d, path: resolve(dir, d.path) }]),
         ),

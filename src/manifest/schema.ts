@@ -126,13 +126,22 @@ export const fileMountSchema = z.union([
   }),
 ]);
 
-export const buildSchema = z.strictObject({
-  source: z.string().describe('The JS or TS handler source to componentize, relative to the manifest.'),
-  world: z
-    .enum(['handler', 'http'])
-    .default('handler')
-    .describe('"handler" for Spindle\'s own world (export handle), "http" for a wasi:http fetch-event handler.'),
-});
+export const buildSchema = z
+  .strictObject({
+    source: z.string().describe('The JS or TS handler source to componentize, relative to the manifest.'),
+    world: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]*$/, 'expected a WIT world name')
+      .default('handler')
+      .describe('"handler" for Spindle\'s own world (export handle), "http" for a wasi:http fetch-event handler, or a world of `wit`.'),
+    wit: z
+      .string()
+      .optional()
+      .describe('A folder of the app\'s own WIT declaring `world`, relative to the manifest; it may use Spindle\'s package spindle:app@0.1.0 (e.g. include spindle:app/handler@0.1.0). For dependencies and the components that import them.'),
+  })
+  .refine((b) => b.wit !== undefined || b.world === 'handler' || b.world === 'http', {
+    message: 'expected world "handler" or "http", or a "wit" folder declaring the world',
+  });
 
 /**
  * An import name a dependency serves, Spin's syntax: an interface with or without its version
