@@ -31,6 +31,9 @@ component = "isolated"
 [[trigger.http]]
 route = "/inherit"
 component = "inherit"
+[[trigger.http]]
+route = "/capped"
+component = "capped"
 
 [component.renderer]
 source = "renderer.wasm"
@@ -48,6 +51,13 @@ allowed_outbound_hosts = ["https://example.invalid"]
 source = "user.wasm"
 isolation = "per-event"
 [component.isolated.dependencies]
+"acme:text" = { component = "renderer" }
+
+[component.capped]
+source = "user.wasm"
+memory = "2MiB"
+timeout = "1s"
+[component.capped.dependencies]
 "acme:text" = { component = "renderer" }
 
 [component.inherit]
@@ -154,6 +164,16 @@ describe('a component and its dependency are one unit', () => {
     assert.deepEqual(await counts(t, 'user'), [1, 1], 'neither instance is reused after the trap');
   });
 
+  it('holds the dependency to the component\'s memory cap and deadline', async () => {
+    assert.equal((await call(t, 'capped', 'm')).status, 500);
+    const hog = t.events.filter((e) => e.component === 'capped').at(-1)!;
+    assert.equal(result(hog), 'memory-limit');
+    assert.match(hog.outcome.ok ? '' : hog.outcome.failure.message, /memory limit of 2MiB reached/);
+    assert.equal((await call(t, 'capped', 'w')).status, 504);
+    assert.equal(result(t.events.filter((e) => e.component === 'capped').at(-1)!), 'timeout');
+    assert.deepEqual(await counts(t, 'capped'), [1, 1], 'a fresh pair serves the next event');
+  });
+
   it('restores both instances before every event under per-event isolation', async () => {
     for (let i = 0; i < 3; i++) assert.deepEqual(await counts(t, 'isolated'), [1, 1]);
     assert.equal((await call(t, 'isolated', 't')).status, 500);
@@ -221,6 +241,26 @@ describe('misfit dependencies are refused at load', () => {
       `"acme:text/render@0.1.0" = { path = "renderer.wasm" }`,
       /import acme:text\/render@0\.1\.0 function shout has type \(func \(param string\) \(result \(option string\)\)\), but export acme:text\/render@0\.1\.0 of dependency .* gives it type \(func \(param string\) \(result \(result string \(error string\)\)\)\)/,
       { user: mismatched },
+    );
+  });
+
+  it('refuses a function passing a resource, which cannot cross yet', async () => {
+    const wit = `package acme:res@0.1.0 { interface api { resource doc; make: func() -> doc; } }
+      world res-lib { export acme:res/api@0.1.0; }
+      world res-user { include handler; import acme:res/api@0.1.0; }`;
+    const [lib, user] = await Promise.all([
+      buildWatComponentFor(`(func (export "acme:res/api@0.1.0#make") (result i32) (i32.const 1))`, 'res-lib', wit),
+      buildWatComponentFor(
+        `(import "acme:res/api@0.1.0" "make" (func $make (result i32)))
+         (func (export "handle") (param $ev i32) (result i32) (drop (call $make)) (call $ok (i32.const 200) (i32.const 0) (i32.const 0) (i32.const 0)))`,
+        'res-user',
+        wit,
+      ),
+    ]);
+    await refusedAtLoad(
+      `"acme:res/api" = { path = "renderer.wasm" }`,
+      /import acme:res\/api@0\.1\.0 function make passes a resource; resources cannot cross between a component and its dependency yet/,
+      { user, renderer: lib },
     );
   });
 

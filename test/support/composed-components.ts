@@ -11,7 +11,8 @@
  *   `e` describe(empty): none → 204
  * - `n` twice(some(21)): status 200 + the answer (242)
  * - `k` count(): body the dependent's own call count then the dependency's, 4 bytes each
- * - `t` boom(): the dependency traps
+ * - `t` boom(): the dependency traps; `w` hang(): it never returns; `m` hog(): it grows its
+ *   memory until it cannot, then traps
  * - `v` env-count(), `f` dir-count(): status 200 + the count the dependency sees
  * - `g` greeting(): the variable "greeting" as the dependency reads it: 200 with it, or 403
  *   with the error's message
@@ -44,6 +45,8 @@ package acme:text@0.1.0 {
     greeting: func() -> result<string, string>;
     reach: func() -> bool;
     refuse: func(reason: string) -> result<_, failure>;
+    hang: func();
+    hog: func();
   }
 }
 
@@ -136,6 +139,8 @@ export const RENDERER = `(import "wasi:cli/environment@0.2.10" "get-environment"
     (drop (call $path (local.get $req) (i32.const 1) (i32.const 240) (i32.const 1)))
     (call $send (local.get $req) (i32.const 0) (i32.const 0) (i32.const 2048))
     (i32.eqz (i32.load8_u (i32.const 2048))))
+  (func (export "${R}#hang") (loop $l (br $l)))
+  (func (export "${R}#hog") (loop $l (br_if $l (i32.ne (memory.grow (i32.const 16)) (i32.const -1)))) unreachable)
   (func (export "${R}#refuse") (param $p i32) (param $l i32) (result i32)
     (i32.store8 (i32.const 512) (i32.const 1)) (i32.store8 (i32.const 516) (i32.const 0))
     (i32.store (i32.const 520) (local.get $p)) (i32.store (i32.const 524) (local.get $l))
@@ -157,6 +162,8 @@ export const USER = `(import "${R}" "shout" (func $shout (param i32 i32 i32)))
   (import "${R}" "greeting" (func $greeting (param i32)))
   (import "${R}" "reach" (func $reach (result i32)))
   (import "${R}" "refuse" (func $refuse (param i32 i32 i32)))
+  (import "${R}" "hang" (func $hang))
+  (import "${R}" "hog" (func $hog))
   (global $own (mut i32) (i32.const 0))
   (func $text (param $status i32) (result i32)
     (call $ok (local.get $status) (i32.const 0) (i32.load (i32.const 2052)) (i32.load (i32.const 2056))))
@@ -198,6 +205,8 @@ export const USER = `(import "${R}" "shout" (func $shout (param i32 i32 i32)))
       (i32.store (i32.const 2052) (call $count))
       (return (call $ok (i32.const 200) (i32.const 0) (i32.const 2048) (i32.const 8)))))
     (if (i32.eq (local.get $op) (i32.const 116)) (then (call $boom)))
+    (if (i32.eq (local.get $op) (i32.const 119)) (then (call $hang)))
+    (if (i32.eq (local.get $op) (i32.const 109)) (then (call $hog)))
     (if (i32.eq (local.get $op) (i32.const 118)) (then
       (return (call $ok (i32.add (i32.const 200) (call $envs)) (i32.const 0) (i32.const 0) (i32.const 0)))))
     (if (i32.eq (local.get $op) (i32.const 102)) (then
