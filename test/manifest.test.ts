@@ -156,6 +156,21 @@ describe('manifest', () => {
     assert.deepEqual(found, [`component.api.source: component file not found: ${join(dir, 'missing.wasm')}`]);
   });
 
+  it('checks dependencies: exactly one of path or component, a declared component, an existing file', async () => {
+    const withDependencies = (entries: string) => problems(GOOD.replace('memory = "64MiB"', `memory = "64MiB"\ndependencies = { ${entries} }`));
+    assert.deepEqual(await withDependencies('"acme:text/render" = { path = "r.wasm", component = "api" }'), [
+      'component.api.dependencies.acme:text/render: expected exactly one of "path" or "component"',
+    ]);
+    assert.deepEqual(await withDependencies('"acme:text" = { component = "nope" }'), ['component.api.dependencies.acme:text.component: no component "nope" (known: api)']);
+    assert.deepEqual(await withDependencies('"acme:text" = { component = "api" }'), ['component.api.dependencies.acme:text.component: a component cannot be its own dependency']);
+    assert.deepEqual(await withDependencies('"acme:text@0.1.0" = { path = "missing.wasm" }'), [
+      `component.api.dependencies.acme:text@0.1.0.path: component file not found: ${join(dir, 'missing.wasm')}`,
+    ]);
+    assert.deepEqual(await withDependencies('"render" = { path = "api.wasm" }'), [
+      'component.api.dependencies.render: expected an import name like "acme:text/render@0.1.0", "acme:text/render" or a package "acme:text"',
+    ]);
+  });
+
   it('reports invalid TOML with its line and column', async () => {
     const found = await problems('spindle_manifest_version = 1\n[application\nname = "x"\n');
     assert.equal(found.length, 1);

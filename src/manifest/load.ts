@@ -103,6 +103,8 @@ function toProblem(issue: z.core.$ZodIssue): ManifestProblem {
     const keys = issue.keys.map((k) => `"${k}"`).join(', ');
     return { path, message: `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}` };
   }
+  // A record's key is checked by its own schema; its message says what a key must be.
+  if (issue.code === 'invalid_key' && issue.issues[0]) return { path, message: issue.issues[0].message };
   return { path, message: issue.message.replace(/^Invalid input: /, '') };
 }
 
@@ -168,6 +170,11 @@ async function checkFiles(manifest: Manifest): Promise<ManifestProblem[]> {
       }
       for (const [i, f] of c.files.entries()) {
         if (!(await exists(f.source))) problems.push({ path: `component.${id}.files[${i}]`, message: `path not found: ${f.source}` });
+      }
+      for (const [key, d] of Object.entries(c.dependencies)) {
+        if (d.path !== undefined && !(await isFile(d.path))) {
+          problems.push({ path: `component.${id}.dependencies.${key}.path`, message: `component file not found: ${d.path}` });
+        }
       }
     }),
   );
