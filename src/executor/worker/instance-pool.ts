@@ -1,7 +1,8 @@
 /**
  * Where a component's instances come from, by isolation mode:
  * - `pooled`: instances are kept warm and reused; one that trapped is dropped, never reused,
- *   and one that has served `recycleAfterEvents` events or grown past `recycleAboveMemory` is
+ *   and one that has served `recycleAfterEvents` events or whose largest memory (a component
+ *   with dependencies has several) has grown past `recycleAboveMemory` is
  *   dropped too, so a slow leak or drifting state in a guest never lives for ever, and a guest
  *   growing towards its memory cap is replaced between events instead of failing in one. An
  *   instance that has not grown since it was made is kept whatever its size: its replacement
@@ -16,7 +17,7 @@
 import type { InstanceSource } from '../pool/protocol.js';
 import type { Guest, GuestInstance } from './guest.js';
 import { captureState, restoreState, type InstanceState } from './instance-state.js';
-import { grownSinceMade, memoryInUse } from './memory-watch.js';
+import { grownSinceMade, largestMemory } from './memory-watch.js';
 
 export interface InstancePool {
   acquire(): Promise<{ instance: GuestInstance; source: InstanceSource }>;
@@ -48,7 +49,7 @@ function pooled(guest: Guest): InstancePool {
     const events = (served.get(instance) ?? 0) + 1;
     served.set(instance, events);
     if (recycleAfterEvents !== undefined && events >= recycleAfterEvents) return true;
-    return grownSinceMade(instance) && memoryInUse(instance) > recycleAboveMemory;
+    return grownSinceMade(instance) && largestMemory(instance) > recycleAboveMemory;
   };
   return {
     async acquire() {

@@ -72,6 +72,14 @@ export function memoryInUse(instance: object): number {
   return total(memoriesOfInstance(instance));
 }
 
+/**
+ * Bytes in the largest memory of `instance`: what its cap bounds, since each memory of a
+ * component and of its dependencies is capped alone.
+ */
+export function largestMemory(instance: object): number {
+  return Math.max(0, ...memorySizes(instance));
+}
+
 /** Whether `instance`'s memories are larger than when it was made. */
 export function grownSinceMade(instance: object): boolean {
   const w = watched.get(instance);
