@@ -185,6 +185,23 @@ colour = "blue"
     }
   });
 
+  it('reads component dependencies in Spin\'s syntax, and refuses one that needs a download', async () => {
+    const deps = minimal(`dependencies_inherit_configuration = true
+[component.c.dependencies]
+"acme:text/render@0.1.0" = { path = "items.wasm" }
+"acme:db" = { component = "d", export = "acme:store/db" }
+[component.d]
+source = "items.wasm"
+`);
+    const { manifest } = await parseManifest(deps, file);
+    const c = manifest.component.c!;
+    assert.equal(c.dependencies_inherit_configuration, true);
+    assert.deepEqual(Object.keys(c.dependencies).sort(), ['acme:db', 'acme:text/render@0.1.0']);
+    assert.equal(c.dependencies['acme:db']!.component, 'd');
+    const found = await problems(deps.replace('{ component = "d", export = "acme:store/db" }', '{ version = "1.0.0", registry = "example.com" }'));
+    assert.ok(found.some((p) => p.startsWith('component.c.dependencies."acme:db": ') && /download/.test(p)), found.join('\n'));
+  });
+
   it('reports the schema\'s problems at the Spin field they came from', async () => {
     const found = await problems(
       minimal('[[trigger.cron]]\ncron_expression = "every day"\ncomponent = "c"\n').replace('route = "/..."', 'route = "/a/.../b"'),

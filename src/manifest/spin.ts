@@ -265,9 +265,18 @@ async function component(
   } else out.source = c.source;
 
   if (Array.isArray(c.ai_models) && c.ai_models.length > 0) refuse(`${at}.ai_models`, 'Spindle serves no LLM models');
-  if (isTable(c.dependencies) && Object.keys(c.dependencies).length > 0) {
-    refuse(`${at}.dependencies`, 'Spindle does not compose components with their dependencies yet');
+  if (c.dependencies !== undefined) {
+    if (!isTable(c.dependencies)) refuse(`${at}.dependencies`, 'expected a table of import names to dependencies');
+    else {
+      const dependencies: Table = {};
+      for (const [key, value] of Object.entries(c.dependencies)) {
+        if (isTable(value) && (typeof value.path === 'string' || typeof value.component === 'string')) dependencies[key] = value;
+        else refuse(`${at}.dependencies."${key}"`, 'Spindle links a dependency given as { path } or { component }; one from a registry or a URL needs a download first');
+      }
+      out.dependencies = dependencies;
+    }
   }
+  if (c.dependencies_inherit_configuration !== undefined) out.dependencies_inherit_configuration = c.dependencies_inherit_configuration;
   if (c.build !== undefined) {
     warnings.push({ path: `${at}.build`, message: 'spindle build does not run Spin build commands; build with `spin build` (or the command itself) first' });
   }
