@@ -13,7 +13,8 @@ const JOBS = 20_000;
 const CONCURRENCY = 50;
 
 async function addJobs(url: string, queue: string): Promise<number> {
-  const q = new Queue(queue, { connection: redisOptionsFromUrl(url) as never, prefix: 'spindle' });
+  // BullMQ's default prefix, where Spindle keeps an app's queues too.
+  const q = new Queue(queue, { connection: redisOptionsFromUrl(url) as never });
   const started = performance.now();
   for (let i = 0; i < JOBS; i += 1_000) {
     await q.addBulk(Array.from({ length: 1_000 }, (_, j) => ({ name: 'job', data: { n: i + j }, opts: { removeOnComplete: 1_000 } })));

@@ -7,7 +7,6 @@ const [url, queue, concurrency] = process.argv.slice(2) as [string, string, stri
 let processed = 0;
 const worker = new Worker(queue, async (job) => (processed++, job.data), {
   connection: { ...redisOptionsFromUrl(url), maxRetriesPerRequest: null } as never,
-  prefix: 'spindle',
   concurrency: Number(concurrency),
   removeOnComplete: { count: 1_000 },
 });
