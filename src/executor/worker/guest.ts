@@ -113,7 +113,9 @@ export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Gu
       let core: HandlerCore | undefined;
       const instantiateCore: CoreInstantiate = async (module, imports) => {
         const made = await record.instantiateCore(module, imports);
-        if (spec.world === 'handler') core ??= handlerCore(made.exports);
+        // Only a core module that imports nothing is called directly: jco's import trampolines
+        // run without the task its export wrapper sets up, and take a far slower path then.
+        if (spec.world === 'handler' && WebAssembly.Module.imports(module).length === 0) core ??= handlerCore(made.exports);
         return made;
       };
       const instance = await main.instantiate(main.getCoreModule, { ...(await main.imports()), ...linked }, instantiateCore);
