@@ -4,6 +4,7 @@
  * every manifest of Spin's own repository either loads or is refused that way.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -255,8 +256,11 @@ message = "I'm a {{ object }}"
     assert.match(refused.stderr, /trigger\.http\[0\]\.executor: WAGI/);
   });
 
-  it('loads every manifest of Spin\'s repository, or refuses it field by field', async () => {
-    const names = (await readdir(CORPUS).catch(() => assert.fail(`Spin's manifests are expected in ${CORPUS}; set SPIN_CORPUS to where they are`))).filter((name) =>
+  // The corpus is data kept beside the project, not in it: a checkout without it says so as a
+  // skipped test, named in the runner's summary, rather than failing for want of data.
+  const corpusMissing = existsSync(CORPUS) ? false : `Spin's manifests are expected in ${CORPUS}; set SPIN_CORPUS to where they are`;
+  it('loads every manifest of Spin\'s repository, or refuses it field by field', { skip: corpusMissing }, async () => {
+    const names = (await readdir(CORPUS)).filter((name) =>
       name.endsWith('.toml'),
     );
     assert.ok(names.length >= 60, `${names.length} manifests in ${CORPUS}`);
