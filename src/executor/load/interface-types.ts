@@ -10,9 +10,9 @@
  * out, field and case names kept; types an interface takes from another (`use`) are followed
  * to their definition; resources read as `resource`.
  */
-import { randomUUID } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomically } from '../../util/atomic-write.js';
 
 /** Interface name (as the component names it, with its version) → function name → signature. */
 export type InterfaceSignatures = Record<string, Record<string, string>>;
@@ -34,9 +34,7 @@ export async function interfaceTypesCached(dir: string, read: () => Promise<Uint
     return JSON.parse(await readFile(file, 'utf8')) as InterfaceTypes;
   } catch {
     const types = await interfaceTypes(await read());
-    const staging = `${file}.${randomUUID()}.tmp`;
-    await writeFile(staging, JSON.stringify(types));
-    await rename(staging, file);
+    await writeFileAtomically(file, JSON.stringify(types));
     return types;
   }
 }

@@ -4,9 +4,9 @@
  * componentize-js module copies it twice; with eight such components that was the largest
  * part of a warm start. A cached module is read instead, and its original is never read.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomically } from '../../util/atomic-write.js';
 
 export interface RewrittenModule {
   bytes: Uint8Array;
@@ -32,10 +32,7 @@ export async function rewriteCached(
   }
   const rewritten = await rewrite();
   await mkdir(join(dir, FOLDER), { recursive: true });
-  for (const [path, content] of [[`${base}.wasm`, rewritten.bytes], [`${base}.json`, JSON.stringify({ restorable: rewritten.restorable })]] as const) {
-    const staging = `${path}.${randomUUID()}.tmp`;
-    await writeFile(staging, content);
-    await rename(staging, path);
-  }
+  await writeFileAtomically(`${base}.wasm`, rewritten.bytes);
+  await writeFileAtomically(`${base}.json`, JSON.stringify({ restorable: rewritten.restorable }));
   return rewritten;
 }

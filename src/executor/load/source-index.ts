@@ -5,9 +5,10 @@
  * component; any change to a file (`spindle build` writing it, a copy over it) changes the
  * stamp, and the file is read and hashed again. This is the rule `make` trusts.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { writeFileAtomically } from '../../util/atomic-write.js';
 
 const FOLDER = 'sources';
 
@@ -36,7 +37,5 @@ export async function knownHash(cacheDir: string, source: string, stamp: string)
 export async function recordHash(cacheDir: string, source: string, stamp: string, hash: string): Promise<void> {
   const path = entryPath(cacheDir, source);
   await mkdir(join(cacheDir, FOLDER), { recursive: true });
-  const staging = `${path}.${randomUUID()}.tmp`;
-  await writeFile(staging, JSON.stringify({ stamp, hash } satisfies Entry));
-  await rename(staging, path);
+  await writeFileAtomically(path, JSON.stringify({ stamp, hash } satisfies Entry));
 }

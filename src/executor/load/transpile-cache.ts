@@ -9,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SPIN_IMPORT_MAP } from '../../capabilities/contract.js';
+import { writeFileAtomically } from '../../util/atomic-write.js';
 import { packageInfo } from '../../util/package-info.js';
 import { knownHash, recordHash, sourceStamp } from './source-index.js';
 
@@ -132,8 +133,6 @@ async function storeGlue(cacheDir: string, content: Uint8Array): Promise<string>
   await mkdir(folder, { recursive: true });
   // The glue is an ES module; an explicit package.json keeps it one whatever surrounds the cache.
   await writeFile(join(folder, 'package.json'), '{"type":"module"}\n');
-  const staging = `${path}.${randomUUID()}.tmp`;
-  await writeFile(staging, content);
-  await rename(staging, path);
+  await writeFileAtomically(path, content);
   return name;
 }
