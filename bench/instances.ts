@@ -10,7 +10,7 @@ import { quietHost } from '../test/support/quiet-host.js';
 import { captureState, restoreState } from '../src/executor/worker/instance-state.js';
 import { parseManifest } from '../src/app-manifest.js';
 import { writeWatComponent } from '../test/support/wat-components.js';
-import type { Row } from './lib/report.js';
+import { valueAtMost, type Row } from './lib/report.js';
 import type { BenchContext } from './context.js';
 
 async function costs(ctx: BenchContext, file: string, instantiations: number, restores: number) {
@@ -39,7 +39,7 @@ export async function benchInstances(ctx: BenchContext): Promise<Row[]> {
     value: c.restore,
     unit: 'ms per fresh instance (restore)',
     detail: `a new instance: ${c.instantiate.toFixed(2)} ms${c.restorable ? '' : '; not restorable'}`,
-    target: { text: `≤ ${target} ms`, met: c.restore <= target },
+    target: valueAtMost(target, `≤ ${target} ms`),
   });
   return [row('fresh instance, WAT component', wat, 0.2), row('fresh instance, JS component', js, 2)];
 }
