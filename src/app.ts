@@ -21,7 +21,7 @@ import type { Manifest, TriggerKind } from './manifest/schema.js';
 import { resolveVariables } from './manifest/variables.js';
 import { startAdminServer, type AdminServer } from './observability/admin-server.js';
 import { observedHostServices } from './observability/host-calls.js';
-import { Metrics } from './observability/metrics.js';
+import type { Metrics } from './observability/metrics.js';
 import { startTracing } from './observability/tracing.js';
 import { redactUrl, redisUrlFor } from './redis/url.js';
 import { describeServing } from './serving.js';
@@ -116,7 +116,8 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   const redisUrl = redisUrlFor(manifest.runtime, options.redis);
   const broker = await createBroker(redisUrl, logger, manifest.runtime.queue_prefix);
   const adminListen = options.admin ?? manifest.runtime.admin_listen;
-  const metrics = adminListen ? new Metrics() : undefined;
+  // prom-client is imported only for an admin listener to serve its metrics.
+  const metrics: Metrics | undefined = adminListen ? new (await import('./observability/metrics.js')).Metrics() : undefined;
   const limits = manifest.runtime.key_value;
   const keyValue = await createKeyValue(redisUrl, manifest.application.name, {
     maxKeyBytes: limits.max_key_size,

@@ -4,7 +4,7 @@
  * same Redis. Whether a guest may reach an address was decided in its worker, against its
  * `allowed_outbound_hosts` (`spin-imports.ts`).
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { redactUrl, redisOptionsFromUrl } from '../redis/url.js';
 import type { RedisArgument, RedisReply } from './contract.js';
 
@@ -27,9 +27,14 @@ function toReply(value: unknown): RedisReply {
 
 export function createOutboundRedis(): OutboundRedis {
   const clients = new Map<string, Redis>();
-  const client = (address: string): Redis => {
+  let closed = false;
+  const client = async (address: string): Promise<Redis> => {
     let redis = clients.get(address);
     if (!redis) {
+      // Most apps never reach a Redis of their own: ioredis is loaded by the first command.
+      const { Redis } = await import('ioredis');
+      if (closed) throw new Error('the app is stopping');
+      if (clients.has(address)) return clients.get(address)!;
       redis = new Redis({ ...redisOptionsFromUrl(address), maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS });
       // Failures reach the guest through its command; the client's own reports would only repeat them.
       redis.on('error', () => {});
@@ -40,13 +45,14 @@ export function createOutboundRedis(): OutboundRedis {
   return {
     async execute(address, command, args) {
       try {
-        const reply = await client(address).callBuffer(command, ...args.map((a) => (typeof a === 'bigint' ? a.toString() : Buffer.from(a))));
+        const reply = await (await client(address)).callBuffer(command, ...args.map((a) => (typeof a === 'bigint' ? a.toString() : Buffer.from(a))));
         return toReply(reply);
       } catch (err) {
         throw new Error(`Redis at ${redactUrl(address)}: ${(err as Error).message}`, { cause: err });
       }
     },
     async close() {
+      closed = true;
       const all = [...clients.values()];
       clients.clear();
       await Promise.allSettled(all.map((redis) => redis.quit()));

@@ -7,8 +7,9 @@
  * wait for it in any case, and the databases Spin apps keep this way are small.
  */
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { SqliteResult, SqliteValue } from './contract.js';
 
 export interface SqliteDatabases {
@@ -16,7 +17,7 @@ export interface SqliteDatabases {
   close(): Promise<void>;
 }
 
-/** The SQLite databases of the app in `appDir`. */
+/** The SQLite databases of the app in `appDir`. better-sqlite3, a native addon most apps never use, is loaded by the first statement. */
 export function openSqliteDatabases(appDir: string): SqliteDatabases {
   const dir = join(appDir, '.spindle', 'sqlite');
   const open = new Map<string, Database.Database>();
@@ -24,7 +25,8 @@ export function openSqliteDatabases(appDir: string): SqliteDatabases {
     let db = open.get(name);
     if (!db) {
       mkdirSync(dir, { recursive: true });
-      db = new Database(join(dir, `${name}.db`));
+      const SqliteDatabase = createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+      db = new SqliteDatabase(join(dir, `${name}.db`));
       db.defaultSafeIntegers(true);
       open.set(name, db);
     }

@@ -11,9 +11,7 @@
  * own span as its `traceparent` attribute: the guest can read it, and what the guest enqueues
  * or fetches continues the trace from there (`capabilities/host-services.ts`).
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { attribute, traceAttributes, traceContextOf, type Dispatch, type Outcome, type SpindleEvent } from '../event.js';
+import type { Dispatch, SpindleEvent } from '../event.js';
 
 export interface Tracing {
   /** `dispatch` with one span per event. */
@@ -32,98 +30,6 @@ export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean 
 /** Starts tracing for the app `appName` when the environment asks for it; undefined otherwise. */
 export async function startTracing(appName: string): Promise<Tracing | undefined> {
   if (!tracingRequested()) return undefined;
-  const [{ TracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, resources, { samplerFromEnv }] = await Promise.all([
-    import('@opentelemetry/sdk-trace'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@opentelemetry/resources'),
-    import('./sampler.js'),
-  ]);
-  const resource = resources
-    .resourceFromAttributes({ 'service.name': appName })
-    .merge(resources.detectResources({ detectors: [resources.envDetector] }));
-  const provider = new TracerProvider({
-    resource,
-    sampler: samplerFromEnv(process.env),
-    spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter(), scheduledDelayMillis: batchDelayMs(process.env) })],
-  });
-  const tracer = provider.getTracer('spindle');
-  return {
-    wrap: (dispatch) => tracedDispatch(dispatch, tracer),
-    traceHostCall: async (event, capability, method, call) => {
-      const span = tracer.startSpan(`${capability} ${method}`, { kind: SpanKind.CLIENT, attributes: { 'spindle.capability': capability, 'spindle.host_call': method } }, event ? parentOf(event) : ROOT_CONTEXT);
-      try {
-        return await call();
-      } catch (err) {
-        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
-        throw err;
-      } finally {
-        span.end();
-      }
-    },
-    shutdown: () => provider.shutdown(),
-  };
-}
-
-/** `OTEL_BSP_SCHEDULE_DELAY`: how long spans wait to be sent in a batch; the specification's default is 5 s. */
-function batchDelayMs(env: NodeJS.ProcessEnv): number {
-  const ms = Number(env.OTEL_BSP_SCHEDULE_DELAY);
-  return Number.isFinite(ms) && ms > 0 ? ms : 5_000;
-}
-
-const propagator = new W3CTraceContextPropagator();
-
-const carrierGetter = {
-  get: (carrier: Record<string, string>, key: string) => carrier[key],
-  keys: (carrier: Record<string, string>) => Object.keys(carrier),
-};
-const carrierSetter = { set: (carrier: Record<string, string>, key: string, value: string) => void (carrier[key] = value) };
-
-/** The context an event continues: the trace it arrived with, or none. */
-function parentOf(event: SpindleEvent): Context {
-  const context = traceContextOf(event);
-  if (!context) return ROOT_CONTEXT;
-  return propagator.extract(ROOT_CONTEXT, { ...context }, carrierGetter);
-}
-
-/** `http` from `spindle.http.request`. */
-const triggerOf = (event: SpindleEvent) => event.type.split('.')[1] ?? event.type;
-
-/** A span name of low cardinality, as OpenTelemetry's conventions ask: the route or the queue, never an id. */
-function spanName(event: SpindleEvent, trigger: string, component: string): string {
-  if (trigger === 'http') return `${attribute(event, 'http.method') ?? 'HTTP'} ${attribute(event, 'http.route') ?? component}`;
-  if (trigger === 'queue') return `process ${attribute(event, 'queue.name') ?? component}`;
-  if (trigger === 'redis') return `process ${attribute(event, 'redis.pattern') ?? event.subject ?? component}`;
-  return `${trigger} ${event.subject ?? component}`;
-}
-
-const SPAN_KIND: Record<string, SpanKind> = { http: SpanKind.SERVER, queue: SpanKind.CONSUMER, redis: SpanKind.CONSUMER, cron: SpanKind.INTERNAL };
-
-function tracedDispatch(dispatch: Dispatch, tracer: Tracer): Dispatch {
-  return async (component, event, options) => {
-    const trigger = triggerOf(event);
-    const span = tracer.startSpan(
-      spanName(event, trigger, component),
-      {
-        kind: SPAN_KIND[trigger] ?? SpanKind.INTERNAL,
-        attributes: { 'spindle.trigger': trigger, 'spindle.component': component, 'spindle.event.id': event.id, 'spindle.source': event.source, ...(event.subject ? { 'spindle.subject': event.subject } : {}) },
-      },
-      parentOf(event),
-    );
-    const carrier: Record<string, string> = {};
-    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, carrierSetter);
-    const own = carrier.traceparent ? traceAttributes({ traceparent: carrier.traceparent, ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}) }) : [];
-    const traced: SpindleEvent = { ...event, attributes: [...event.attributes.filter(([name]) => name !== 'traceparent' && name !== 'tracestate'), ...own] };
-    let outcome: Outcome | undefined;
-    try {
-      outcome = await dispatch(component, traced, options);
-      return outcome;
-    } finally {
-      if (outcome && !outcome.ok) {
-        span.setAttribute('spindle.failure.kind', outcome.failure.kind);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.failure.message });
-      }
-      span.setAttribute('spindle.outcome', outcome ? (outcome.ok ? 'ok' : outcome.failure.kind) : 'internal');
-      span.end();
-    }
-  };
+  const { startTracer } = await import('./tracer.js');
+  return startTracer(appName);
 }
