@@ -9,6 +9,7 @@ import { Executor } from '../src/executor/executor.js';
 import { rewriteCached } from '../src/executor/load/rewrite-cache.js';
 import { transpileCached, transpileFile } from '../src/executor/load/transpile-cache.js';
 import { parseManifest } from '../src/app-manifest.js';
+import { parse } from '@bytecodealliance/jco';
 import { collectingLogger, makeAppDir } from './support/harness.js';
 
 const MANIFEST = `
@@ -161,13 +162,26 @@ describe('transpile cache', () => {
   });
 
   it('rewrites a core module once per page cap and reads it back after', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'spindle-rewrite-'));
+    const dir = join(await mkdtemp(join(tmpdir(), 'spindle-rewrite-')), 'component');
     let rewrites = 0;
     const rewrite = (restorable: boolean) => async () => (rewrites++, { bytes: Uint8Array.of(rewrites), restorable });
-    assert.deepEqual(await rewriteCached(dir, 'core.wasm', 16, rewrite(true)), { bytes: Uint8Array.of(1), restorable: true });
+    const first = await rewriteCached(dir, 'core.wasm', 16, rewrite(true));
+    assert.deepEqual([[...(await first.readCode())], first.restorable], [[1], true]);
     const again = await rewriteCached(dir, 'core.wasm', 16, rewrite(false));
-    assert.deepEqual([rewrites, [...again.bytes], again.restorable], [1, [1], true], 'the second call reads what the first wrote');
-    assert.deepEqual(await rewriteCached(dir, 'core.wasm', 32, rewrite(false)), { bytes: Uint8Array.of(2), restorable: false }, 'another cap is another module');
+    assert.deepEqual([rewrites, [...(await again.readCode())], again.restorable, again.code], [1, [1], true, first.code], 'the second call reads what the first wrote');
+    const other = await rewriteCached(dir, 'core.wasm', 32, rewrite(false));
+    assert.deepEqual([[...(await other.readCode())], other.restorable], [[2], false], 'another cap is another module');
+  });
+
+  it('stores code once for modules that differ only in their data, and each one\'s data beside it', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'spindle-rewrite-'));
+    const module = (text: string) => parse(`(module (memory (export "memory") 1) (func (export "f")) (data (i32.const 16) "${text}"))`);
+    const [a, b] = await Promise.all(['alpha', 'omega'].map(async (text) => rewriteCached(join(root, text), 'core.wasm', 16, async () => ({ bytes: await module(text), restorable: true }))));
+    assert.equal(a!.code, b!.code, 'one code for both');
+    assert.deepEqual((await readdir(join(root, 'code'))).length, 1);
+    const again = await rewriteCached(join(root, 'omega'), 'core.wasm', 16, async () => assert.fail('read back, not rewritten'));
+    assert.equal(new TextDecoder().decode(again.image!.data), 'omega');
+    assert.ok(again.image!.data.buffer instanceof SharedArrayBuffer, 'workers share the data instead of copying it');
   });
 
   it('keeps one copy of glue that components share, so a worker imports it once', async () => {

@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import type { Manifest } from '../manifest/schema.js';
 import { Admission } from './admission.js';
 import { misboundTriggers } from './load/component-world.js';
-import { loadComponent, type CompileCache, type LoadedComponent } from './load/component.js';
+import { loadComponent, newCompileCache, type LoadedComponent } from './load/component.js';
 import { WorkerPool } from './pool/worker-pool.js';
 
 export interface ExecutorOptions {
@@ -54,7 +54,7 @@ async function loadComponents(manifest: Manifest, options: ExecutorOptions): Pro
   const libraries = librariesOf(manifest);
   const entries = Object.entries(manifest.component).filter(([id]) => !libraries.has(id));
   let done = 0;
-  const shared: CompileCache = new Map();
+  const shared = newCompileCache();
   const componentSources = new Map(Object.entries(manifest.component).map(([id, config]) => [id, config.source]));
   const results = await Promise.allSettled(
     entries.map(async ([id, config]) => {

@@ -70,6 +70,17 @@ export interface SandboxSpec {
 }
 
 /**
+ * A core module's data segments, as runs of bytes to write into the memory it exports under
+ * `memory`: run i goes to offset `runs[i][0]` and is the next `runs[i][1]` bytes of `data`.
+ * `data` is shared memory, so every worker is handed the same bytes without a copy.
+ */
+export interface DataImage {
+  memory: string;
+  runs: Array<[number, number]>;
+  data: Uint8Array;
+}
+
+/**
  * A component another one imports from, instantiated beside each of its instances in the same
  * worker; its exports are passed to the dependent as imports. Its memories are capped like the
  * dependent's.
@@ -79,6 +90,7 @@ export interface DependencySpec extends SandboxSpec {
   key: string;
   gluePath: string;
   coreModules: Map<string, WebAssembly.Module>;
+  coreData: Map<string, DataImage>;
   /** The dependent's imports it serves, as the glue looks them up (unversioned) → its export's name. */
   serves: Record<string, string>;
 }
@@ -91,6 +103,12 @@ export interface GuestSpec extends SandboxSpec {
   gluePath: string;
   /** Compiled core modules by the file name the glue asks for, memories already capped. */
   coreModules: Map<string, WebAssembly.Module>;
+  /**
+   * The data segments taken out of core modules (`load/data-split.ts`), by the same names:
+   * written into each new instance's memory before its code runs. A module without an entry
+   * was compiled whole.
+   */
+  coreData: Map<string, DataImage>;
   /** Instantiated first, in this order, for each instance; none for most components. */
   dependencies: DependencySpec[];
   /** The component's deadline for one event; each host call it makes gets 80% of it. */

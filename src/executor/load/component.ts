@@ -11,7 +11,7 @@ import { renderOutboundHosts } from '../../capabilities/outbound-hosts.js';
 import { ComponentLoadError } from '../../errors.js';
 import { DEFAULT_RECYCLE_MEMORY_SHARE, type ComponentConfig } from '../../manifest/schema.js';
 import { formatSize } from '../../manifest/units.js';
-import { WASM_PAGE, type ComponentWorld, type DependencySpec, type GuestSpec, type SandboxSpec } from '../guest-spec.js';
+import { WASM_PAGE, type ComponentWorld, type DataImage, type DependencySpec, type GuestSpec, type SandboxSpec } from '../guest-spec.js';
 import { checkDependencyImports, componentWorld } from './component-world.js';
 import { linkDependencies } from './dependencies.js';
 import { interfaceTypesCached } from './interface-types.js';
@@ -49,6 +49,8 @@ v8.setFlagsFromString('--wasm-lazy-validation');
 interface CompiledFile {
   transpiled: TranspiledComponent;
   coreModules: Map<string, WebAssembly.Module>;
+  /** The data written into each instance of a module compiled without it. */
+  coreData: Map<string, DataImage>;
   /** Every core module's mutable globals are exported, so instances can be restored. */
   restorable: boolean;
 }
@@ -65,12 +67,21 @@ class PrepareError extends Error {
 }
 
 /**
- * Components sharing a file and a memory cap share the work: a 12 MB JavaScript component is
- * read, hashed, capped and compiled once, not once per component that names it.
+ * Work shared by the components of one load: a 12 MB JavaScript component named by several
+ * components is read, capped and compiled once (`files`, by file and memory cap), and core
+ * modules with the same code, such as the engine every componentize-js component carries, are
+ * compiled once (`code`, by the code's hash).
  */
-export type CompileCache = Map<string, Promise<CompiledFile>>;
+export interface CompileCache {
+  files: Map<string, Promise<CompiledFile>>;
+  code: Map<string, Promise<WebAssembly.Module>>;
+}
 
-async function prepareFile(source: string, maxPages: number, cacheDir: string): Promise<CompiledFile> {
+export function newCompileCache(): CompileCache {
+  return { files: new Map(), code: new Map() };
+}
+
+async function prepareFile(source: string, maxPages: number, cacheDir: string, shared: CompileCache): Promise<CompiledFile> {
   const read = () =>
     readFile(source).catch((cause) => {
       throw new PrepareError('read', undefined, { cause });
@@ -79,10 +90,14 @@ async function prepareFile(source: string, maxPages: number, cacheDir: string): 
     throw cause instanceof PrepareError ? cause : new PrepareError('transpile', undefined, { cause });
   });
   const coreModules = new Map<string, WebAssembly.Module>();
+  const coreData = new Map<string, DataImage>();
+  // A worker tells a module's data by the module: two core modules of one file with the same
+  // code must not be one module object.
+  const codeOfFile = new Set<string>();
   let restorable = true;
   await Promise.all(
     [...transpiled.coreModules].map(async ([name, read]) => {
-      const rewritten = await rewriteCached(transpiled.dir, name, maxPages, async () => {
+      const cached = await rewriteCached(transpiled.dir, name, maxPages, async () => {
         let capped: Uint8Array;
         try {
           capped = capMemories(await read(), maxPages);
@@ -92,14 +107,19 @@ async function prepareFile(source: string, maxPages: number, cacheDir: string): 
         const exported = exportMutableGlobals(capped);
         return exported ? { bytes: exported.module, restorable: true } : { bytes: capped, restorable: false };
       });
-      if (!rewritten.restorable) restorable = false;
-      const module = await WebAssembly.compile(rewritten.bytes as Uint8Array<ArrayBuffer>).catch((cause) => {
+      if (!cached.restorable) restorable = false;
+      const compiled = codeOfFile.has(cached.code) ? new Map<string, Promise<WebAssembly.Module>>() : shared.code;
+      codeOfFile.add(cached.code);
+      let compiling = compiled.get(cached.code);
+      if (!compiling) compiled.set(cached.code, (compiling = cached.readCode().then((bytes) => WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>))));
+      const module = await compiling.catch((cause) => {
         throw new PrepareError('compile', name, { cause });
       });
       coreModules.set(name, module);
+      if (cached.image) coreData.set(name, cached.image);
     }),
   );
-  return { transpiled, coreModules, restorable };
+  return { transpiled, coreModules, coreData, restorable };
 }
 
 /**
@@ -109,8 +129,8 @@ async function prepareFile(source: string, maxPages: number, cacheDir: string): 
 async function compileFor(id: string, subject: string, source: string, config: ComponentConfig, cacheDir: string, shared: CompileCache): Promise<CompiledFile> {
   const maxPages = capPages(config.memory);
   const key = `${source}\0${maxPages}`;
-  let preparing = shared.get(key);
-  if (!preparing) shared.set(key, (preparing = prepareFile(source, maxPages, cacheDir)));
+  let preparing = shared.files.get(key);
+  if (!preparing) shared.files.set(key, (preparing = prepareFile(source, maxPages, cacheDir, shared)));
   try {
     return await preparing;
   } catch (err) {
@@ -135,7 +155,7 @@ async function compileFor(id: string, subject: string, source: string, config: C
 }
 
 /** A dependency compiled, checked and linked, before its sandbox is added. */
-type LinkedDependency = Pick<DependencySpec, 'key' | 'gluePath' | 'coreModules' | 'serves'> & { restorable: boolean };
+type LinkedDependency = Pick<DependencySpec, 'key' | 'gluePath' | 'coreModules' | 'coreData' | 'serves'> & { restorable: boolean };
 
 /**
  * Compiles the dependencies of component `id` and links them to its imports
@@ -171,6 +191,7 @@ async function loadDependencies(
     key,
     gluePath: file.transpiled.gluePath,
     coreModules: file.coreModules,
+    coreData: file.coreData,
     restorable: file.restorable,
     // jco's glue looks imports up by interface name without version.
     serves: Object.fromEntries(
@@ -185,10 +206,10 @@ export async function loadComponent(
   id: string,
   config: ComponentConfig,
   options: LoadComponentOptions,
-  shared: CompileCache = new Map(),
+  shared: CompileCache = newCompileCache(),
 ): Promise<LoadedComponent> {
   const maxPages = capPages(config.memory);
-  const { transpiled, coreModules, restorable } = await compileFor(id, `component "${id}"`, config.source, config, options.cacheDir, shared);
+  const { transpiled, coreModules, coreData, restorable } = await compileFor(id, `component "${id}"`, config.source, config, options.cacheDir, shared);
   const { dependencies, linked } = await loadDependencies(id, config, transpiled, options, shared);
   const world = componentWorld(id, transpiled, linked);
   const sandbox: SandboxSpec = {
@@ -213,6 +234,7 @@ export async function loadComponent(
       isolation: config.isolation,
       gluePath: transpiled.gluePath,
       coreModules,
+      coreData,
       ...sandbox,
       dependencies: dependencies.map(({ restorable: _, ...dependency }) => ({ ...dependency, ...dependencySandbox })),
       timeoutMs: config.timeout,

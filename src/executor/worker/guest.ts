@@ -9,6 +9,7 @@ import { capabilityImports, logDenied, type CapabilityHost } from '../../capabil
 import { outboundPolicy } from '../../capabilities/outbound-hosts.js';
 import { spinImports } from '../../capabilities/spin-imports.js';
 import type { GuestSpec, SandboxSpec } from '../guest-spec.js';
+import { withDataImages } from './data-image.js';
 import { recordMemories, type CoreInstantiate } from './memory-watch.js';
 import { wasiImports, type GuestSandbox, type LineSink } from './wasi-shim.js';
 import { handlerCore, handlerCores, type HandlerCore } from './worlds/handler-abi.js';
@@ -45,6 +46,8 @@ export interface GuestHost {
 interface Instantiable {
   instantiate: Instantiate;
   getCoreModule(name: string): WebAssembly.Module;
+  /** `instantiateCore` writing this component's data into the modules compiled without it. */
+  withData(instantiateCore: CoreInstantiate): CoreInstantiate;
   imports(): Promise<Record<string, unknown>>;
 }
 
@@ -54,7 +57,7 @@ interface Instantiable {
  */
 async function prepareInstantiable(
   name: string,
-  sandbox: SandboxSpec & Pick<GuestSpec, 'gluePath' | 'coreModules'>,
+  sandbox: SandboxSpec & Pick<GuestSpec, 'gluePath' | 'coreModules' | 'coreData'>,
   host: GuestHost,
   services: BlockingHostServices,
   callTimeoutMs: number,
@@ -75,8 +78,10 @@ async function prepareInstantiable(
   };
   const capabilityHost = { component: name, grants: sandbox.grants, services, log: host.log };
   const capabilities = { ...capabilityImports(capabilityHost), ...spinImports(capabilityHost, policy) };
+  const images = new Map([...sandbox.coreData].map(([module, image]) => [sandbox.coreModules.get(module)!, image]));
   return {
     instantiate: glue.instantiate,
+    withData: (instantiateCore) => withDataImages(instantiateCore, images),
     getCoreModule(module) {
       const compiled = sandbox.coreModules.get(module);
       if (!compiled) throw new Error(`${name} has no core module ${module}`);
@@ -107,12 +112,13 @@ export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Gu
       const record = recordMemories();
       const linked: Record<string, unknown> = {};
       for (const { serves, instantiable } of dependencies) {
-        const instance = await instantiable.instantiate(instantiable.getCoreModule, await instantiable.imports(), record.instantiateCore);
+        const instance = await instantiable.instantiate(instantiable.getCoreModule, await instantiable.imports(), instantiable.withData(record.instantiateCore));
         for (const [name, exported] of Object.entries(serves)) linked[name] = instance[exported];
       }
       let core: HandlerCore | undefined;
+      const withData = main.withData(record.instantiateCore);
       const instantiateCore: CoreInstantiate = async (module, imports) => {
-        const made = await record.instantiateCore(module, imports);
+        const made = await withData(module, imports);
         // Only a core module that imports nothing is called directly: jco's import trampolines
         // run without the task its export wrapper sets up, and take a far slower path then.
         if (spec.world === 'handler' && WebAssembly.Module.imports(module).length === 0) core ??= handlerCore(made.exports);

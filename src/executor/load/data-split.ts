@@ -1,0 +1,161 @@
+/**
+ * Splits a core module into its code and its data. Every componentize-js component carries
+ * the same 9 MB engine and differs only in the data segments its build snapshotted (2.8 MB):
+ * with the data taken out, eight components compile one module, whose lazily compiled functions
+ * they share too, and each instance gets its component's data written into its fresh memory
+ * before any of its code runs (`worker/data-image.ts`).
+ *
+ * The code keeps a data section with as many segments as before, each emptied and moved to
+ * offset 0 (components place their segments differently): segment indices and the data count
+ * stay as they were, and the bounds checks instantiation made are made when the data is written.
+ * Only what can be moved exactly is split: a module whose segments are all active, at constant
+ * offsets, in a memory the module defines and exports. Anything else (a passive segment
+ * `memory.init` would copy from, an imported memory, an offset read from a global) is compiled
+ * whole, as before.
+ */
+import { concat } from '../../util/bytes.js';
+import type { DataImage } from '../guest-spec.js';
+import { encodeU32, isCoreModule, readU32, section, sections, skipLeb } from './wasm-binary.js';
+
+const IMPORT_SECTION = 2;
+const MEMORY_SECTION = 5;
+const EXPORT_SECTION = 7;
+const DATA_SECTION = 11;
+const MEMORY_KIND = 0x02;
+const I32_CONST = 0x41;
+const END = 0x0b;
+
+/**
+ * Segments closer than this are written as one run, the gap with them: fewer, larger copies.
+ * The gap is written as zeros, which is what a fresh memory holds there anyway.
+ */
+const RUN_GAP = 4096;
+
+export interface SplitModule {
+  /** The module with every data segment emptied. */
+  code: Uint8Array;
+  image: DataImage;
+}
+
+/** Reads a signed LEB128 i32 at `pos`. */
+function readI32(bytes: Uint8Array, pos: number): { value: number; next: number } {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    const byte = bytes[pos++];
+    if (byte === undefined || shift >= 35) throw new Error('malformed i32');
+    value |= (byte & 0x7f) << shift;
+    shift += 7;
+    if ((byte & 0x80) === 0) {
+      if (shift < 32 && byte & 0x40) value |= -1 << shift;
+      return { value, next: pos };
+    }
+  }
+}
+
+/** The offset past a name (length-prefixed bytes) at `pos`. */
+function skipName(bytes: Uint8Array, pos: number): number {
+  const { value, next } = readU32(bytes, pos);
+  return next + value;
+}
+
+/** How many memories the module imports: memory 0 is its own only when none. */
+function importedMemories(bytes: Uint8Array, start: number): number {
+  let { value: count, next: pos } = readU32(bytes, start);
+  let memories = 0;
+  while (count-- > 0) {
+    pos = skipName(bytes, skipName(bytes, pos));
+    const kind = bytes[pos++];
+    if (kind === 0x00 || kind === 0x04) pos = skipLeb(bytes, kind === 0x04 ? pos + 1 : pos);
+    else if (kind === 0x01) pos = limits(bytes, pos + 1);
+    else if (kind === MEMORY_KIND) {
+      memories++;
+      pos = limits(bytes, pos);
+    } else if (kind === 0x03) pos += 2;
+    else throw new Error(`import kind ${kind}`);
+  }
+  return memories;
+}
+
+function limits(bytes: Uint8Array, pos: number): number {
+  const flags = bytes[pos]!;
+  pos = skipLeb(bytes, pos + 1);
+  return flags & 0x01 ? skipLeb(bytes, pos) : pos;
+}
+
+/** The name memory 0 is exported under, if it is. */
+function memoryExport(bytes: Uint8Array, start: number): string | undefined {
+  let { value: count, next: pos } = readU32(bytes, start);
+  while (count-- > 0) {
+    const name = readU32(bytes, pos);
+    const kind = bytes[name.next + name.value];
+    const index = readU32(bytes, name.next + name.value + 1);
+    if (kind === MEMORY_KIND && index.value === 0) return new TextDecoder().decode(bytes.subarray(name.next, name.next + name.value));
+    pos = index.next;
+  }
+  return undefined;
+}
+
+interface Segment {
+  offset: number;
+  bytes: Uint8Array;
+}
+
+/** The data section's segments, or undefined when one is not active at a constant offset in memory 0. */
+function activeSegments(bytes: Uint8Array, start: number): Segment[] | undefined {
+  let { value: count, next: pos } = readU32(bytes, start);
+  const segments: Segment[] = [];
+  while (count-- > 0) {
+    if (bytes[pos] !== 0x00 || bytes[pos + 1] !== I32_CONST) return undefined;
+    const offset = readI32(bytes, pos + 2);
+    if (bytes[offset.next] !== END || offset.value < 0) return undefined;
+    const size = readU32(bytes, offset.next + 1);
+    segments.push({ offset: offset.value, bytes: bytes.subarray(size.next, size.next + size.value) });
+    pos = size.next + size.value;
+  }
+  return segments;
+}
+
+/** The segments as runs: in the order given, so a later segment still overwrites an earlier one. */
+function runsOf(segments: Segment[]): DataImage {
+  const runs: Array<{ offset: number; parts: Segment[]; end: number }> = [];
+  for (const segment of segments) {
+    const last = runs.at(-1);
+    if (last && segment.offset >= last.offset && segment.offset <= last.end + RUN_GAP) {
+      last.parts.push(segment);
+      last.end = Math.max(last.end, segment.offset + segment.bytes.length);
+    } else runs.push({ offset: segment.offset, parts: [segment], end: segment.offset + segment.bytes.length });
+  }
+  const total = runs.reduce((sum, run) => sum + run.end - run.offset, 0);
+  const data = new Uint8Array(new SharedArrayBuffer(total));
+  let at = 0;
+  for (const run of runs) {
+    for (const part of run.parts) data.set(part.bytes, at + part.offset - run.offset);
+    at += run.end - run.offset;
+  }
+  return { memory: '', runs: runs.map((run) => [run.offset, run.end - run.offset]), data };
+}
+
+/** `module` split into code and data, or undefined when its data cannot be moved exactly. */
+export function splitData(module: Uint8Array): SplitModule | undefined {
+  if (!isCoreModule(module)) return undefined;
+  const all = sections(module);
+  const find = (id: number) => all.find((s) => s.id === id);
+  const data = find(DATA_SECTION);
+  const memory = find(MEMORY_SECTION);
+  const exports = find(EXPORT_SECTION);
+  const imports = find(IMPORT_SECTION);
+  if (!data || !memory || !exports) return undefined;
+  try {
+    if (imports && importedMemories(module, imports.contentStart) > 0) return undefined;
+    const exported = memoryExport(module, exports.contentStart);
+    const segments = activeSegments(module, data.contentStart);
+    if (exported === undefined || !segments || segments.length === 0) return undefined;
+    const empty = Uint8Array.of(0x00, I32_CONST, 0x00, END, 0x00);
+    const emptied = concat([encodeU32(segments.length), ...segments.map(() => empty)]);
+    const code = concat([module.subarray(0, data.start), section(DATA_SECTION, emptied), module.subarray(data.end)]);
+    return { code, image: { ...runsOf(segments), memory: exported } };
+  } catch {
+    return undefined;
+  }
+}
