@@ -9,7 +9,7 @@
  * holds only its data segments.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomically } from '../../util/atomic-write.js';
 import type { DataImage } from '../guest-spec.js';
@@ -41,11 +41,28 @@ interface Marker {
   image?: Pick<DataImage, 'memory' | 'runs'>;
 }
 
-/** Bytes in memory every worker can see without a copy. */
-function shared(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
-  out.set(bytes);
-  return out;
+/**
+ * The file at `path` read straight into shared memory, which every worker sees without a copy;
+ * undefined when it cannot be read whole.
+ */
+async function readShared(path: string): Promise<Uint8Array | undefined> {
+  const file = await open(path).catch(() => undefined);
+  if (!file) return undefined;
+  try {
+    const { size } = await file.stat();
+    const out = new Uint8Array(new SharedArrayBuffer(size));
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await file.read(out, at, size - at, at);
+      if (bytesRead === 0) return undefined;
+      at += bytesRead;
+    }
+    return out;
+  } catch {
+    return undefined;
+  } finally {
+    await file.close();
+  }
 }
 
 /** `name` rewritten for `maxPages` from the cache in `dir`, or by `rewrite` and then cached. */
@@ -62,7 +79,7 @@ export async function rewriteCached(
   if (marker) {
     const codePath = join(codeDir, `${marker.code}.wasm`);
     const [data, codeThere] = await Promise.all([
-      marker.image ? readFile(`${base}.data`).catch(() => undefined) : undefined,
+      marker.image ? readShared(`${base}.data`) : undefined,
       stat(codePath).then(() => true, () => false),
     ]);
     if (codeThere && (!marker.image || data)) {
@@ -70,7 +87,7 @@ export async function rewriteCached(
         restorable: marker.restorable,
         code: marker.code,
         readCode: () => readFile(codePath),
-        ...(marker.image && data ? { image: { ...marker.image, data: shared(data) } } : {}),
+        ...(marker.image && data ? { image: { ...marker.image, data } } : {}),
       };
     }
   }

@@ -24,6 +24,10 @@ if (!parentPort) throw new Error('executor/worker/main.ts is the entry of a work
 const port = parentPort;
 const hostCalls = new HostCallClient((workerData as { hostCalls: MessagePort }).hostCalls);
 
+// Loaded while the main thread is still compiling the components, rather than by the first
+// event, which would pay for it inside its deadline.
+const shimLoading = shim();
+
 const components = new Map<string, { guest: Guest; pool: InstancePool }>();
 /** The event running now; guest output is tagged with it. */
 let currentEventId: string | undefined;
@@ -67,8 +71,7 @@ async function load(specs: GuestSpec[]): Promise<void> {
       return;
     }
   }
-  // Loaded now rather than by the first event, which would pay for it inside its deadline.
-  await shim();
+  await shimLoading;
   post({ type: 'ready' });
 }
 
