@@ -151,6 +151,8 @@ const commands: Record<string, Command> = {
       logFormat,
     } as const;
     if (flags.watch) return (await import('./watch.js')).runWatched(file, options);
+    const { prestartWorkerThreads, workerCount } = await import('./executor/pool/worker-threads.js');
+    prestartWorkerThreads(workerCount(workers));
     const { runApp } = await import('./app.js');
     return runApp(file, options);
   },

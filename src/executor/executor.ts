@@ -4,7 +4,6 @@
  * `worker/`), each within its component's deadline. It knows Wasm and nothing of transports;
  * it answers every event with an `Outcome` and never rejects.
  */
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { HostServices } from '../capabilities/contract.js';
 import type { Dispatch, DispatchOptions, Failure, Outcome, SpindleEvent } from '../event.js';
@@ -15,6 +14,7 @@ import { Admission } from './admission.js';
 import { misboundTriggers } from './load/component-world.js';
 import { loadComponent, newCompileCache, type LoadedComponent } from './load/component.js';
 import { WorkerPool } from './pool/worker-pool.js';
+import { workerCount } from './pool/worker-threads.js';
 
 export interface ExecutorOptions {
   /** Where transpiled components are cached; default `<manifest dir>/.spindle/cache`. */
@@ -101,7 +101,7 @@ export class Executor {
   static async load(manifest: Manifest, options: ExecutorOptions): Promise<Executor> {
     const loading = loadComponents(manifest, options);
     const starting = WorkerPool.start({
-      size: Math.max(1, Math.floor(options.workers ?? availableParallelism())),
+      size: workerCount(options.workers),
       guests: loading.then((loaded) => loaded.map((component) => component.guest)),
       logger: options.logger,
       ...(options.hostServices ? { hostServices: options.hostServices } : {}),

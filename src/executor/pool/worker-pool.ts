@@ -13,7 +13,7 @@
  * A worker keeps the process alive only while it loads or runs an event, so an idle pool that
  * nobody closed does not hold the process open.
  */
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { Worker, MessagePort } from 'node:worker_threads';
 import type { HostServices } from '../../capabilities/contract.js';
 import type { Failure, Outcome, SpindleEvent } from '../../event.js';
 import { ComponentLoadError, errorMessage } from '../../errors.js';
@@ -22,10 +22,8 @@ import { formatDuration } from '../../manifest/units.js';
 import { Fifo } from '../../util/fifo.js';
 import type { GuestSpec } from '../guest-spec.js';
 import { serveHostCalls } from './host-call-bridge.js';
+import { workerThread } from './worker-threads.js';
 import { deserializeError, fromWireOutcome, ownBytes, type FromWorker, type ToWorker, type WorkerLog } from './protocol.js';
-
-/** The worker's entry, by URL: the pool never imports worker code, it only starts it. */
-const WORKER_SCRIPT = new URL('../worker/main.js', import.meta.url);
 
 export interface WorkerPoolOptions {
   /** Number of worker threads; at least 1. */
@@ -133,13 +131,12 @@ export class WorkerPool {
 
   /** Starts a worker at `index` (replacing whatever was there); resolves once it has loaded. */
   #spawn(index: number): Promise<void> {
-    const channel = new MessageChannel();
-    const thread = new Worker(WORKER_SCRIPT, { workerData: { hostCalls: channel.port2 }, transferList: [channel.port2] });
-    const slot: Slot = { index, thread, hostCalls: channel.port1, state: 'loading', jobs: [] };
+    const { thread, hostCalls } = workerThread();
+    const slot: Slot = { index, thread, hostCalls, state: 'loading', jobs: [] };
     // A worker runs one guest at a time: a host call comes from the event at the head of its line.
-    serveHostCalls(channel.port1, this.#hostServices, () => slot.jobs[0]?.event);
+    serveHostCalls(hostCalls, this.#hostServices, () => slot.jobs[0]?.event);
     // Host calls alone must not keep the process alive; the worker's own ref does that.
-    channel.port1.unref();
+    hostCalls.unref();
     this.#slots[index] = slot;
     // A replaced or closed worker's late messages and exit are no longer news.
     const current = () => this.#slots[index] === slot && !this.#closing;
