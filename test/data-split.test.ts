@@ -26,15 +26,15 @@ async function memoryOf(instance: WebAssembly.Instance): Promise<Uint8Array> {
 }
 
 describe('data split from code', () => {
-  it('gives the memory whole instantiation gives, later segments overwriting earlier ones', async () => {
+  it('gives the memory whole instantiation gives, later segments overwriting those they overlap', async () => {
     const bytes = await parse(
       watModule(`
         (data (i32.const 1024) "\\05\\00\\00\\00")
         (data (i32.const 1026) "overlap")
+        (data (i32.const 1030) "over the overlap")
         (data (i32.const 1100) "near")
         (data (i32.const 9000) "farther than a run's gap")
-        (data (i32.const 70000) "in the second page")
-        (data (i32.const 1030) "last word")`),
+        (data (i32.const 70000) "in the second page")`),
     );
     const split = splitData(bytes)!;
     assert.ok(split, 'the module splits');
@@ -59,6 +59,8 @@ describe('data split from code', () => {
       'a memory not exported': '(module (memory 1) (data (i32.const 0) "x"))',
       'an offset from a global': '(module (import "env" "base" (global i32)) (memory (export "m") 1) (data (global.get 0) "x"))',
       'no data': '(module (memory (export "m") 1))',
+      // Written as runs, the gap the last segment closes would zero what the first wrote.
+      'segments out of order': '(module (memory (export "m") 1) (data (i32.const 600) "first") (data (i32.const 256) "back") (data (i32.const 800) "on"))',
     };
     for (const [what, wat] of Object.entries(cases)) assert.equal(splitData(await parse(wat)), undefined, what);
   });

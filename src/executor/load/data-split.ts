@@ -9,9 +9,9 @@
  * offset 0 (components place their segments differently): segment indices and the data count
  * stay as they were, and the bounds checks instantiation made are made when the data is written.
  * Only what can be moved exactly is split: a module whose segments are all active, at constant
- * offsets, in a memory the module defines and exports. Anything else (a passive segment
- * `memory.init` would copy from, an imported memory, an offset read from a global) is compiled
- * whole, as before.
+ * offsets in ascending order, in a memory the module defines and exports. Anything else (a
+ * passive segment `memory.init` would copy from, an imported memory, an offset read from a
+ * global, segments out of order) is compiled whole, as before.
  */
 import { concat } from '../../util/bytes.js';
 import type { DataImage } from '../guest-spec.js';
@@ -116,12 +116,17 @@ function activeSegments(bytes: Uint8Array, start: number): Segment[] | undefined
   return segments;
 }
 
-/** The segments as runs: in the order given, so a later segment still overwrites an earlier one. */
-function runsOf(segments: Segment[]): DataImage {
+/**
+ * The segments as runs, or undefined when a segment starts before the one before it: a run's
+ * gaps are written as zeros, which must not land on what an earlier run wrote. Within a run
+ * segments are written in order, so a later one still overwrites an earlier one it overlaps.
+ */
+function runsOf(segments: Segment[]): DataImage | undefined {
   const runs: Array<{ offset: number; parts: Segment[]; end: number }> = [];
   for (const segment of segments) {
     const last = runs.at(-1);
-    if (last && segment.offset >= last.offset && segment.offset <= last.end + RUN_GAP) {
+    if (last && segment.offset < last.parts.at(-1)!.offset) return undefined;
+    if (last && segment.offset <= last.end + RUN_GAP) {
       last.parts.push(segment);
       last.end = Math.max(last.end, segment.offset + segment.bytes.length);
     } else runs.push({ offset: segment.offset, parts: [segment], end: segment.offset + segment.bytes.length });
@@ -151,10 +156,12 @@ export function splitData(module: Uint8Array): SplitModule | undefined {
     const exported = memoryExport(module, exports.contentStart);
     const segments = activeSegments(module, data.contentStart);
     if (exported === undefined || !segments || segments.length === 0) return undefined;
+    const image = runsOf(segments);
+    if (!image) return undefined;
     const empty = Uint8Array.of(0x00, I32_CONST, 0x00, END, 0x00);
     const emptied = concat([encodeU32(segments.length), ...segments.map(() => empty)]);
     const code = concat([module.subarray(0, data.start), section(DATA_SECTION, emptied), module.subarray(data.end)]);
-    return { code, image: { ...runsOf(segments), memory: exported } };
+    return { code, image: { ...image, memory: exported } };
   } catch {
     return undefined;
   }
