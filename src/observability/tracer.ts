@@ -4,8 +4,16 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import type { Tracing } from './tracing.js';
 import { attribute, traceAttributes, traceContextOf, type Dispatch, type Outcome, type SpindleEvent } from '../event.js';
+
+export interface Tracing {
+  /** `dispatch` with one span per event. */
+  wrap(dispatch: Dispatch): Dispatch;
+  /** Runs `call`, a host call made by `event`'s guest, in a span under the event's. */
+  traceHostCall<T>(event: SpindleEvent | undefined, capability: string, method: string, call: () => Promise<T>): Promise<T>;
+  /** Sends the spans still buffered and stops. */
+  shutdown(): Promise<void>;
+}
 
 /** Starts tracing for the app `appName`: the SDK and its OTLP/HTTP exporter, sending spans in batches. */
 export async function startTracer(appName: string): Promise<Tracing> {

@@ -11,16 +11,9 @@
  * own span as its `traceparent` attribute: the guest can read it, and what the guest enqueues
  * or fetches continues the trace from there (`capabilities/host-services.ts`).
  */
-import type { Dispatch, SpindleEvent } from '../event.js';
+import type { Tracing } from './tracer.js';
 
-export interface Tracing {
-  /** `dispatch` with one span per event. */
-  wrap(dispatch: Dispatch): Dispatch;
-  /** Runs `call`, a host call made by `event`'s guest, in a span under the event's. */
-  traceHostCall<T>(event: SpindleEvent | undefined, capability: string, method: string, call: () => Promise<T>): Promise<T>;
-  /** Sends the spans still buffered and stops. */
-  shutdown(): Promise<void>;
-}
+export type { Tracing } from './tracer.js';
 
 /** Whether the environment asks for traces. */
 export function tracingRequested(env: NodeJS.ProcessEnv = process.env): boolean {
