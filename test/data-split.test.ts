@@ -59,6 +59,7 @@ describe('data split from code', () => {
       'a memory not exported': '(module (memory 1) (data (i32.const 0) "x"))',
       'an offset from a global': '(module (import "env" "base" (global i32)) (memory (export "m") 1) (data (global.get 0) "x"))',
       'no data': '(module (memory (export "m") 1))',
+      'a start function, which would run before the data is written': '(module (memory (export "m") 1) (data (i32.const 0) "x") (func $s) (start $s))',
       // Written as runs, the gap the last segment closes would zero what the first wrote.
       'segments out of order': '(module (memory (export "m") 1) (data (i32.const 600) "first") (data (i32.const 256) "back") (data (i32.const 800) "on"))',
     };

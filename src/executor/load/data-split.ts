@@ -9,9 +9,10 @@
  * offset 0 (components place their segments differently): segment indices and the data count
  * stay as they were, and the bounds checks instantiation made are made when the data is written.
  * Only what can be moved exactly is split: a module whose segments are all active, at constant
- * offsets in ascending order, in a memory the module defines and exports. Anything else (a
- * passive segment `memory.init` would copy from, an imported memory, an offset read from a
- * global, segments out of order) is compiled whole, as before.
+ * offsets in ascending order, in a memory the module defines and exports, and no start
+ * function. Anything else (a passive segment `memory.init` would copy from, an imported memory,
+ * an offset read from a global, segments out of order, a start function that would run before
+ * the data is written) is compiled whole, as before.
  */
 import { concat } from '../../util/bytes.js';
 import type { DataImage } from '../guest-spec.js';
@@ -20,6 +21,7 @@ import { encodeU32, isCoreModule, readU32, section, sections, skipLeb } from './
 const IMPORT_SECTION = 2;
 const MEMORY_SECTION = 5;
 const EXPORT_SECTION = 7;
+const START_SECTION = 8;
 const DATA_SECTION = 11;
 const MEMORY_KIND = 0x02;
 const I32_CONST = 0x41;
@@ -150,7 +152,8 @@ export function splitData(module: Uint8Array): SplitModule | undefined {
   const memory = find(MEMORY_SECTION);
   const exports = find(EXPORT_SECTION);
   const imports = find(IMPORT_SECTION);
-  if (!data || !memory || !exports) return undefined;
+  // A start function runs inside instantiation, before the data could be written.
+  if (!data || !memory || !exports || find(START_SECTION)) return undefined;
   try {
     if (imports && importedMemories(module, imports.contentStart) > 0) return undefined;
     const exported = memoryExport(module, exports.contentStart);
