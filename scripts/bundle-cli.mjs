@@ -8,7 +8,7 @@
 // Packages loaded only on some paths (Redis, BullMQ, tracing, metrics, SQLite, jco) and worker
 // code stay outside. `import.meta.url` in a bundled module is rewritten to its own file's URL,
 // so the paths it resolves (the worker's entry, the WIT and template folders) stay right.
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -27,6 +27,8 @@ const ownUrl = {
   },
 };
 
+// Chunk names carry content hashes: a build leaves the previous build's chunks behind.
+await rm(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { cli: join(root, 'dist', 'src', 'cli.js') },
   outdir,
