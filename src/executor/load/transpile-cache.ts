@@ -11,11 +11,12 @@ import { basename, dirname, join } from 'node:path';
 import { SPIN_IMPORT_MAP } from '../../capabilities/contract.js';
 import { writeFileAtomically } from '../../util/atomic-write.js';
 import { packageInfo } from '../../util/package-info.js';
+import { patchGlue } from './glue-patch.js';
 import { knownHash, recordHash, sourceStamp } from './source-index.js';
 
 const JCO_VERSION = packageInfo('@bytecodealliance/jco').version;
-/** Bump when the options below change, so stale glue is never reused. */
-const LAYOUT = 4;
+/** Bump when the options below or the glue's edits (`glue-patch.ts`) change, so stale glue is never reused. */
+const LAYOUT = 5;
 const GLUE_DIR = 'glue';
 const META = 'meta.json';
 
@@ -110,7 +111,7 @@ async function transpileInto(bytes: Uint8Array, dir: string): Promise<Transpiled
     if (file.endsWith('.wasm')) {
       await writeFile(join(staging, file), content);
       coreModules.set(file, async () => content);
-    } else if (file.endsWith('.js')) glue = await storeGlue(dirname(dir), content);
+    } else if (file.endsWith('.js')) glue = await storeGlue(dirname(dir), Buffer.from(patchGlue(Buffer.from(content).toString('utf8'))));
   }
   if (!glue) throw new Error('jco produced no glue module');
   const meta: Meta = { exports: out.exports, wit: await componentWit(bytes), glue };

@@ -10,6 +10,7 @@ import { outboundPolicy } from '../../capabilities/outbound-hosts.js';
 import { spinImports } from '../../capabilities/spin-imports.js';
 import type { GuestSpec, SandboxSpec } from '../guest-spec.js';
 import { withDataImages } from './data-image.js';
+import { withDirectImports } from './lean-imports.js';
 import { recordMemories, type CoreInstantiate } from './memory-watch.js';
 import { wasiImports, type GuestSandbox, type LineSink } from './wasi-shim.js';
 import { handlerCore, handlerCores, type HandlerCore } from './worlds/handler-abi.js';
@@ -91,8 +92,16 @@ async function prepareInstantiable(
   };
 }
 
+/** How instances are linked; the default is what workers run, the other is the reference it is tested against. */
+export interface LinkOptions {
+  /** Whether imports `lean-imports.ts` lists skip jco's trampolines (default true). */
+  directImports?: boolean;
+}
+
 /** Imports `spec`'s glue, and its dependencies', and builds their sandboxes, ready to instantiate. */
-export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Guest> {
+export async function prepareGuest(spec: GuestSpec, host: GuestHost, options: LinkOptions = {}): Promise<Guest> {
+  const direct = options.directImports ?? true;
+  const link = (core: WebAssembly.Imports | undefined, imports: Record<string, unknown>) => (direct ? withDirectImports(core, imports) : core);
   // A host call that hangs (Redis away, a slow upstream) must fail inside the guest, as an
   // error value it can act on, before the event's deadline replaces the whole worker.
   const callTimeoutMs = Math.max(1, Math.floor(spec.timeoutMs * HOST_CALL_SHARE));
@@ -112,19 +121,22 @@ export async function prepareGuest(spec: GuestSpec, host: GuestHost): Promise<Gu
       const record = recordMemories();
       const linked: Record<string, unknown> = {};
       for (const { serves, instantiable } of dependencies) {
-        const instance = await instantiable.instantiate(instantiable.getCoreModule, await instantiable.imports(), instantiable.withData(record.instantiateCore));
+        const imports = await instantiable.imports();
+        const withData = instantiable.withData(record.instantiateCore);
+        const instance = await instantiable.instantiate(instantiable.getCoreModule, imports, (module, core) => withData(module, link(core, imports)));
         for (const [name, exported] of Object.entries(serves)) linked[name] = instance[exported];
       }
+      const imports = { ...(await main.imports()), ...linked };
       let core: HandlerCore | undefined;
       const withData = main.withData(record.instantiateCore);
-      const instantiateCore: CoreInstantiate = async (module, imports) => {
-        const made = await withData(module, imports);
+      const instantiateCore: CoreInstantiate = async (module, coreImports) => {
+        const made = await withData(module, link(coreImports, imports));
         // Only a core module that imports nothing is called directly: jco's import trampolines
         // run without the task its export wrapper sets up, and take a far slower path then.
         if (spec.world === 'handler' && WebAssembly.Module.imports(module).length === 0) core ??= handlerCore(made.exports);
         return made;
       };
-      const instance = await main.instantiate(main.getCoreModule, { ...(await main.imports()), ...linked }, instantiateCore);
+      const instance = await main.instantiate(main.getCoreModule, imports, instantiateCore);
       record.attach(instance);
       if (core) handlerCores.set(instance, core);
       return instance;
