@@ -4,11 +4,10 @@
  * task, then a task of its own for the host function, each entered, resolved and exited, with a
  * lookup of the current task at each step. For a function that takes no arguments, returns one
  * number and can neither fail nor block, all of that decides nothing, and a componentize-js
- * guest calls one such function, the monotonic clock's `now`, seven times in every event
- * (StarlingMonkey reads the time around each turn of its job queue). Such an import is given to
- * the core instance as the host function itself, with the trampoline's own conversion of the
- * result. Everything else, anything with a resource, a string, a list or an error, keeps jco's
- * trampoline.
+ * guest calls one such function, the monotonic clock's `now`, seven times in every event,
+ * whatever its handler does. Such an import is given to the core instance as the host function
+ * itself, with the trampoline's own conversion of the result. Everything else, anything with a
+ * resource, a string, a list or an error, keeps jco's trampoline.
  */
 
 /** A host function the canonical ABI passes as it is: no arguments, a `u64` result. */
