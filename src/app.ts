@@ -95,6 +95,8 @@ function loggedDispatch(dispatch: Dispatch, logger: Logger, observers: EventObse
     const outcome = await dispatch(component, event, options);
     const elapsed = performance.now() - started;
     for (const observe of observers) observe(component, event, outcome, elapsed);
+    // The common case, a handled event with debug lines off, builds no log record.
+    if (outcome.ok && !logger.isLevelEnabled('debug')) return outcome;
     const ms = Math.round(elapsed * 100) / 100;
     const trigger = event.type.split('.')[1] ?? event.type;
     const fields = { component, trigger, eventId: event.id, source: event.source, subject: event.subject, ms };

@@ -4,7 +4,7 @@
  * socket, a Redis connection or a queue.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from './util/uuid.js';
 
 /** Trigger attributes as ordered name/value pairs; a name may repeat (HTTP headers). */
 export type Attributes = Array<[string, string]>;
@@ -102,7 +102,7 @@ export function traceAttributes(context: TraceContext | undefined): Attributes {
 }
 
 export function newEventId(): string {
-  return randomUUID();
+  return randomUuid();
 }
 
 /** The first value of attribute `name`, if any. */

@@ -33,6 +33,8 @@ export interface ExecutorOptions {
 interface Running {
   component: LoadedComponent;
   admission: Admission;
+  /** Gives the event's place back and passes its outcome on; one function for every event. */
+  leave(outcome: Outcome): Outcome;
 }
 
 export function defaultCacheDir(manifestDir: string): string {
@@ -77,6 +79,10 @@ async function loadComponents(manifest: Manifest, options: ExecutorOptions): Pro
   return loaded;
 }
 
+function failure(id: string, event: SpindleEvent, kind: Failure['kind'], message: string): Outcome {
+  return { ok: false, failure: { kind, message, component: id, eventId: event.id } };
+}
+
 export class Executor {
   readonly #components: Map<string, Running>;
   readonly #workers: WorkerPool;
@@ -114,7 +120,12 @@ export class Executor {
     if (started.status === 'rejected') throw started.reason;
     const components = new Map<string, Running>();
     for (const component of loaded.value) {
-      components.set(component.id, { component, admission: new Admission(component.config.max_concurrency) });
+      const admission = new Admission(component.config.max_concurrency);
+      const leave = (outcome: Outcome) => {
+        admission.leave();
+        return outcome;
+      };
+      components.set(component.id, { component, admission, leave });
     }
     return new Executor(components, started.value, options.logger);
   }
@@ -139,17 +150,33 @@ export class Executor {
     return { ...this.#workers.restarts };
   }
 
-  /** Runs `event` through component `id`. Bound to the instance, so it can be passed around. */
-  readonly dispatch: Dispatch = async (id: string, event: SpindleEvent, options: DispatchOptions = {}): Promise<Outcome> => {
+  /**
+   * Runs `event` through component `id`. Bound to the instance, so it can be passed around.
+   * Neither this nor what it calls is an async function on the way of an event that finds room:
+   * each would keep a suspended frame per event, and a flood keeps a hundred thousand waiting.
+   */
+  readonly dispatch: Dispatch = (id: string, event: SpindleEvent, options: DispatchOptions = {}): Promise<Outcome> => {
     this.#inFlight++;
-    try {
-      const outcome = await this.#run(id, event, options);
-      if (!outcome.ok && outcome.failure.kind === 'cancelled') this.#cancelled.set(id, (this.#cancelled.get(id) ?? 0) + 1);
-      return outcome;
-    } finally {
-      if (--this.#inFlight === 0) for (const wake of this.#onIdle.splice(0)) wake();
-    }
+    return this.#run(id, event, options).then(this.#answered, this.#broke);
   };
+
+  readonly #answered = (outcome: Outcome): Outcome => {
+    if (!outcome.ok && outcome.failure.kind === 'cancelled') {
+      const id = outcome.failure.component;
+      this.#cancelled.set(id, (this.#cancelled.get(id) ?? 0) + 1);
+    }
+    this.#left();
+    return outcome;
+  };
+
+  readonly #broke = (err: unknown): never => {
+    this.#left();
+    throw err;
+  };
+
+  #left(): void {
+    if (--this.#inFlight === 0) for (const wake of this.#onIdle.splice(0)) wake();
+  }
 
   /** Events dispatched here and not yet answered, waiting for room or running. */
   get inFlight(): number {
@@ -161,27 +188,27 @@ export class Executor {
     return this.#inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.#onIdle.push(resolve));
   }
 
-  async #run(id: string, event: SpindleEvent, options: DispatchOptions): Promise<Outcome> {
-    const fail = (kind: Failure['kind'], message: string): Outcome => ({
-      ok: false,
-      failure: { kind, message, component: id, eventId: event.id },
-    });
+  #run(id: string, event: SpindleEvent, options: DispatchOptions): Promise<Outcome> {
     const running = this.#components.get(id);
-    if (!running) return fail('internal', `no component "${id}"`);
-    const { config } = running.component;
-    if (this.#closed) return fail('cancelled', 'the app is stopping');
+    if (!running) return Promise.resolve(failure(id, event, 'internal', `no component "${id}"`));
+    if (this.#closed) return Promise.resolve(failure(id, event, 'cancelled', 'the app is stopping'));
     // Room at once is answered synchronously: the event reaches the pool in this same turn.
-    const entered = running.admission.enter(options.waitForRoomMs ?? config.overload_wait ?? 0);
-    if (entered !== true && !(await entered)) {
-      return this.#closed
-        ? fail('cancelled', 'the app stopped before the component had room')
-        : fail('overloaded', `component "${id}" has ${running.admission.inFlight} events in flight, its max_concurrency`);
-    }
-    try {
-      return await this.#workers.run({ component: id, event, timeoutMs: config.timeout });
-    } finally {
-      running.admission.leave();
-    }
+    const entered = running.admission.enter(options.waitForRoomMs ?? running.component.config.overload_wait ?? 0);
+    if (entered === true) return this.#admitted(running, event);
+    if (entered === false) return Promise.resolve(this.#refused(running, event));
+    return entered.then((admitted) => (admitted ? this.#admitted(running, event) : this.#refused(running, event)));
+  }
+
+  #admitted(running: Running, event: SpindleEvent): Promise<Outcome> {
+    const { id, config } = running.component;
+    return this.#workers.run({ component: id, event, timeoutMs: config.timeout }).then(running.leave);
+  }
+
+  #refused(running: Running, event: SpindleEvent): Outcome {
+    const { id } = running.component;
+    return this.#closed
+      ? failure(id, event, 'cancelled', 'the app stopped before the component had room')
+      : failure(id, event, 'overloaded', `component "${id}" has ${running.admission.inFlight} events in flight, its max_concurrency`);
   }
 
   /**

@@ -13,6 +13,8 @@ import type { QueueTriggerConfig } from '../manifest/schema.js';
 import type { Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
 
 const KIND = 'queue';
+/** How long a job waits for its component to have room: as long as it takes. */
+const WAIT_FOR_ROOM = { waitForRoomMs: Infinity };
 
 function toEvent(job: Job): SpindleEvent {
   return {
@@ -69,10 +71,12 @@ function create(configs: QueueTriggerConfig[], context: TriggerContext): Trigger
           { concurrency: config.concurrency, policy, keepCompleted: config.keep_completed, keepFailed: config.keep_failed, lockMs: config.lock_duration },
           async (job) => {
             const event = toEvent(job);
-            logger.debug({ component: config.component, queue: config.queue, jobId: job.id, attempt: job.attempt, eventId: event.id }, 'job started');
+            if (logger.isLevelEnabled('debug')) {
+              logger.debug({ component: config.component, queue: config.queue, jobId: job.id, attempt: job.attempt, eventId: event.id }, 'job started');
+            }
             // A job keeps its lock while it waits, and the consumer's concurrency bounds how
             // many wait: waiting for room never costs an attempt.
-            const outcome = await dispatch(config.component, event, { waitForRoomMs: Infinity });
+            const outcome = await dispatch(config.component, event, WAIT_FOR_ROOM);
             if (outcome.ok) return outcome.reply.body;
             const { kind, message } = outcome.failure;
             if (kind === 'give-up') throw new GiveUpError(message);

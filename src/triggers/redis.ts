@@ -27,13 +27,29 @@ const MAX_WAITING = 10_000;
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /** How often a subscription that drops messages says so. */
 const DROP_REPORT_MS = 1_000;
+/** No caller waits for a pub/sub message: it waits for room as long as it takes. */
+const WAIT_FOR_ROOM = { waitForRoomMs: Infinity };
+
+/** An event's `source` for each channel seen: one string per channel rather than one per message. */
+const sources = new Map<string, string>();
+
+function sourceOf(channel: string): string {
+  let source = sources.get(channel);
+  if (source === undefined) {
+    source = `/spindle/redis/${channel}`;
+    // Pattern subscriptions may see unboundedly many channels; the cache stays small.
+    if (sources.size >= 1_000) sources.clear();
+    sources.set(channel, source);
+  }
+  return source;
+}
 
 function toEvent(message: Message): SpindleEvent {
   const attributes: Array<[string, string]> = [['redis.channel', message.channel]];
   if (message.pattern !== undefined) attributes.push(['redis.pattern', message.pattern]);
   return {
     id: newEventId(),
-    source: `/spindle/redis/${message.channel}`,
+    source: sourceOf(message.channel),
     type: 'spindle.redis.message',
     subject: message.channel,
     time: new Date().toISOString(),
@@ -73,12 +89,11 @@ function create(configs: RedisTriggerConfig[], context: TriggerContext): Trigger
           }
           pending++;
           pendingBytes += size;
-          // No caller waits for a pub/sub message: it waits for room as long as it takes.
           const event = toEvent(message);
-          const handled = dispatch(config.component, event, { waitForRoomMs: Infinity }).then(async (outcome) => {
+          const handled = dispatch(config.component, event, WAIT_FOR_ROOM).then((outcome) => {
             pending--;
             pendingBytes -= size;
-            await sendToDeadLetterQueue(context.broker, logger, config.dead_letter_queue, config.component, event, outcome);
+            return sendToDeadLetterQueue(context.broker, logger, config.dead_letter_queue, config.component, event, outcome);
           });
           inFlight.add(handled);
           void handled.finally(() => inFlight.delete(handled));

@@ -1,16 +1,18 @@
 /**
  * The messages between the main thread and a guest worker thread, and the conversions that
  * make values survive `postMessage`. A worker is told to load once and then to run events, which
- * it may be handed several at a time and runs one after another; it answers each run with
- * exactly one outcome, in order, and sends log records whenever a guest writes a line or
- * something goes wrong.
+ * it is handed in batches (every event the pool hands it at once travels in one message) and
+ * runs one after another; it answers each event with exactly one outcome, in order, and sends
+ * log records whenever a guest writes a line or something goes wrong.
  */
-import type { Failure, Outcome, Reply, SpindleEvent } from '../../event.js';
+import type { Failure, Outcome, Reply } from '../../event.js';
 import { errorMessage } from '../../errors.js';
 import type { LogLevel } from '../../log.js';
 import type { GuestSpec } from '../guest-spec.js';
+import type { EventBatch } from './event-batch.js';
 
-export type ToWorker = { type: 'load'; guests: GuestSpec[] } | { type: 'run'; component: string; event: SpindleEvent };
+/** `run` holds the events in the order the worker is to run them. */
+export type ToWorker = { type: 'load'; guests: GuestSpec[] } | { type: 'run'; batch: EventBatch };
 
 /** A log record made in a worker, logged by the main thread. */
 export interface WorkerLog {

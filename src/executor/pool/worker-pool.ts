@@ -5,6 +5,11 @@
  * without waiting for a round trip through the main thread: one event at a time per round
  * trip left both threads idle most of the time. Events go to the worker holding the fewest.
  *
+ * Events handed to a worker at once travel in one message: a structured clone and a wake-up
+ * per event were most of the main thread's cost under a flood. A worker with nothing to do is
+ * handed an event at once; one that is still busy gets its next events at the end of the main
+ * thread's turn, together with every event that arrived or found room in that turn.
+ *
  * The main thread keeps each event's deadline, started when the event reaches the head of its
  * worker's line (the worker starts it as soon as the one before is answered). An event past it
  * costs its worker, which is terminated and replaced from the already compiled modules; the
@@ -22,8 +27,9 @@ import { formatDuration } from '../../manifest/units.js';
 import { Fifo } from '../../util/fifo.js';
 import type { GuestSpec } from '../guest-spec.js';
 import { serveHostCalls } from './host-call-bridge.js';
+import { packEvents } from './event-batch.js';
 import { workerThread } from './worker-threads.js';
-import { deserializeError, fromWireOutcome, ownBytes, type FromWorker, type ToWorker, type WorkerLog } from './protocol.js';
+import { deserializeError, fromWireOutcome, type FromWorker, type ToWorker, type WorkerLog } from './protocol.js';
 
 export interface WorkerPoolOptions {
   /** Number of worker threads; at least 1. */
@@ -77,6 +83,8 @@ export class WorkerPool {
   readonly #slots: Slot[] = [];
   readonly #waiting = new Fifo<PendingJob>();
   #closing: Promise<void> | undefined;
+  /** A hand-out is due at the end of this turn. */
+  #handOutDue = false;
 
   private constructor(options: WorkerPoolOptions) {
     this.#guests = Promise.resolve(options.guests);
@@ -106,8 +114,9 @@ export class WorkerPool {
     if (this.#closing) return Promise.resolve(failed(job, 'internal', 'the executor is closed'));
     if (!this.#hasWorkers()) return Promise.resolve(failed(job, 'internal', 'no worker thread could load the components'));
     return new Promise((settle) => {
-      this.#waiting.push({ ...job, settle });
-      this.#next();
+      this.#waiting.push({ component: job.component, event: job.event, timeoutMs: job.timeoutMs, settle });
+      if (this.#slots.some((slot) => slot.state === 'ready' && slot.jobs.length === 0)) this.#next();
+      else this.#handOutLater();
     });
   }
 
@@ -189,31 +198,58 @@ export class WorkerPool {
     this.#logger[level]({ component, eventId, ...fields }, msg);
   }
 
-  /** Hands waiting events to the workers holding the fewest, oldest event first. */
+  /** Hands waiting events out once the main thread's current turn is over, with whatever else arrives in it. */
+  #handOutLater(): void {
+    if (this.#handOutDue) return;
+    this.#handOutDue = true;
+    setImmediate(() => {
+      this.#handOutDue = false;
+      this.#next();
+    });
+  }
+
+  /** Hands waiting events to the workers holding the fewest, oldest event first, one message per worker. */
   #next(): void {
+    /** How many events each worker held before this hand-out. */
+    const held = new Map<Slot, number>();
     while (this.#waiting.length > 0) {
       let slot: Slot | undefined;
       for (const s of this.#slots) {
         if (s.state === 'ready' && s.jobs.length < PIPELINE_DEPTH && (!slot || s.jobs.length < slot.jobs.length)) slot = s;
       }
-      if (!slot) return;
-      this.#hand(slot, this.#waiting.shift()!);
+      if (!slot) break;
+      if (!held.has(slot)) held.set(slot, slot.jobs.length);
+      slot.jobs.push(this.#waiting.shift()!);
     }
+    for (const [slot, before] of held) this.#post(slot, before);
   }
 
-  #hand(slot: Slot, job: PendingJob): void {
+  /** Posts `slot`'s events from position `from` on to its worker in one message. */
+  #post(slot: Slot, from: number): void {
+    const jobs = slot.jobs.slice(from);
     try {
-      const event = { ...job.event, data: ownBytes(job.event.data) };
-      slot.thread.postMessage({ type: 'run', component: job.component, event } satisfies ToWorker);
-    } catch (err) {
-      job.settle(failed(job, 'internal', `cannot hand the event to a worker: ${errorMessage(err)}`, err));
-      return;
+      this.#postRun(slot, jobs);
+    } catch {
+      // An event that cannot cross fails alone: the others are posted one by one.
+      slot.jobs.length = from;
+      for (const job of jobs) {
+        try {
+          this.#postRun(slot, [job]);
+          slot.jobs.push(job);
+        } catch (err) {
+          job.settle(failed(job, 'internal', `cannot hand the event to a worker: ${errorMessage(err)}`, err));
+        }
+      }
     }
-    slot.jobs.push(job);
-    if (slot.jobs.length === 1) {
+    if (from === 0 && slot.jobs.length > 0) {
       slot.thread.ref();
       this.#startDeadline(slot);
     }
+  }
+
+  #postRun(slot: Slot, jobs: readonly Job[]): void {
+    const batch = packEvents(jobs);
+    slot.thread.postMessage({ type: 'run', batch } satisfies ToWorker, [batch.bodies]);
   }
 
   #startDeadline(slot: Slot): void {
@@ -227,7 +263,8 @@ export class WorkerPool {
     if (slot.jobs.length > 0) this.#startDeadline(slot);
     else slot.thread.unref();
     job?.settle(outcome);
-    this.#next();
+    if (slot.jobs.length === 0) this.#next();
+    else this.#handOutLater();
   }
 
   /** Instances made, and put back to their state, for events so far, by component. */

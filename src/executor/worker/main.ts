@@ -11,6 +11,7 @@ import { errorMessage } from '../../errors.js';
 import type { LogLevel } from '../../log.js';
 import { formatSize } from '../../manifest/units.js';
 import type { GuestSpec } from '../guest-spec.js';
+import { unpackEvents } from '../pool/event-batch.js';
 import { HostCallClient } from '../pool/host-call-bridge.js';
 import { ownBytes, serializeError, toWireOutcome, type FromWorker, type InstanceSource, type ToWorker } from '../pool/protocol.js';
 import { classifyGuestError } from './guest-errors.js';
@@ -136,9 +137,11 @@ let line: Promise<void> = Promise.resolve();
 port.on('message', (message: ToWorker) => {
   if (message.type === 'load') void load(message.guests);
   else {
-    line = line
-      .then(() => runAndAnswer(message.component, message.event))
-      // The main thread's deadline settles an event left unanswered; the line must go on.
-      .catch((err: unknown) => log('error', message.component, { err: errorMessage(err) }, 'cannot answer an event'));
+    for (const { component, event } of unpackEvents(message.batch)) {
+      line = line
+        .then(() => runAndAnswer(component, event))
+        // The main thread's deadline settles an event left unanswered; the line must go on.
+        .catch((err: unknown) => log('error', component, { err: errorMessage(err) }, 'cannot answer an event'));
+    }
   }
 });
