@@ -1,14 +1,16 @@
 /**
  * The main thread's side of guest execution: worker threads that each hold every component,
  * and one queue of events waiting for a worker. A worker runs one event at a time, in the order
- * it was handed them, and holds up to `PIPELINE_DEPTH` events so it can start the next one
- * without waiting for a round trip through the main thread: one event at a time per round
- * trip left both threads idle most of the time. Events go to the worker holding the fewest.
+ * it was handed them, and holds up to `PIPELINE_DEPTH` events (more under a backlog) so it
+ * can start the next one without waiting for a round trip through the main thread: one event at
+ * a time per round trip left both threads idle most of the time. Events go to the worker
+ * holding the fewest.
  *
- * Events handed to a worker at once travel in one message: a structured clone and a wake-up
- * per event were most of the main thread's cost under a flood. A worker with nothing to do is
- * handed an event at once; one that is still busy gets its next events at the end of the main
- * thread's turn, together with every event that arrived or found room in that turn.
+ * Events handed to a worker at once travel in one message, packed (`event-batch.ts`): a
+ * structured clone and a wake-up per event were most of the main thread's cost under a flood.
+ * A worker with nothing to do is handed an event at once; one that is still busy gets its next
+ * events at the end of the main thread's turn, with every event that arrived or found room in
+ * that turn.
  *
  * The main thread keeps each event's deadline, started when the event reaches the head of its
  * worker's line (the worker starts it as soon as the one before is answered). An event past it
@@ -58,6 +60,13 @@ interface PendingJob extends Job {
 
 /** Events a worker holds at most: the one running and those queued behind it. */
 const PIPELINE_DEPTH = 4;
+/**
+ * Events a worker holds at most while a backlog of `BACKLOG` or more waits. Each message wakes
+ * an idle worker, which costs the main thread far more than the message's contents; under a
+ * flood the events wait anyway, so longer lines mean fewer wake-ups at no cost in latency.
+ */
+const FLOOD_PIPELINE_DEPTH = 16;
+const BACKLOG = 64;
 
 /** One worker thread at one position of the pool. A replacement gets a new slot. */
 interface Slot {
@@ -212,10 +221,11 @@ export class WorkerPool {
   #next(): void {
     /** How many events each worker held before this hand-out. */
     const held = new Map<Slot, number>();
+    const depth = this.#waiting.length >= BACKLOG ? FLOOD_PIPELINE_DEPTH : PIPELINE_DEPTH;
     while (this.#waiting.length > 0) {
       let slot: Slot | undefined;
       for (const s of this.#slots) {
-        if (s.state === 'ready' && s.jobs.length < PIPELINE_DEPTH && (!slot || s.jobs.length < slot.jobs.length)) slot = s;
+        if (s.state === 'ready' && s.jobs.length < depth && (!slot || s.jobs.length < slot.jobs.length)) slot = s;
       }
       if (!slot) break;
       if (!held.has(slot)) held.set(slot, slot.jobs.length);
