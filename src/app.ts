@@ -90,10 +90,13 @@ export type EventObserver = (component: string, event: SpindleEvent, outcome: Ou
  * by the executor instead of logged one by one.
  */
 function loggedDispatch(dispatch: Dispatch, logger: Logger, observers: EventObserver[]): Dispatch {
-  return async (component, event, options) => {
+  // Not an async function: its suspended frame would be kept for every event waiting in a flood.
+  return (component, event, options) => {
     const started = performance.now();
-    const outcome = await dispatch(component, event, options);
-    const elapsed = performance.now() - started;
+    return dispatch(component, event, options).then((outcome) => logged(component, event, outcome, performance.now() - started));
+  };
+
+  function logged(component: string, event: SpindleEvent, outcome: Outcome, elapsed: number): Outcome {
     for (const observe of observers) observe(component, event, outcome, elapsed);
     // The common case, a handled event with debug lines off, builds no log record.
     if (outcome.ok && !logger.isLevelEnabled('debug')) return outcome;
@@ -106,7 +109,7 @@ function loggedDispatch(dispatch: Dispatch, logger: Logger, observers: EventObse
       logger[kind === 'cancelled' ? 'debug' : 'warn']({ ...fields, failure: kind }, `event failed: ${message}`);
     }
     return outcome;
-  };
+  }
 }
 
 /** Loads the components of `loaded` and starts its triggers. */

@@ -93,7 +93,7 @@ function create(configs: RedisTriggerConfig[], context: TriggerContext): Trigger
           const handled = dispatch(config.component, event, WAIT_FOR_ROOM).then((outcome) => {
             pending--;
             pendingBytes -= size;
-            return sendToDeadLetterQueue(context.broker, logger, config.dead_letter_queue, config.component, event, outcome);
+            if (config.dead_letter_queue) return sendToDeadLetterQueue(context.broker, logger, config.dead_letter_queue, config.component, event, outcome);
           });
           inFlight.add(handled);
           void handled.finally(() => inFlight.delete(handled));
