@@ -14,13 +14,13 @@ import { openSqliteDatabases } from './capabilities/sqlite.js';
 import type { Dispatch, Outcome, SpindleEvent } from './event.js';
 import { errorMessage } from './errors.js';
 import { Executor, defaultCacheDir } from './executor/executor.js';
-import { createKeyValue } from './kv/index.js';
 import type { KeyValue } from './kv/store.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
 import type { Manifest, TriggerKind } from './manifest/schema.js';
 import { resolveVariables } from './manifest/variables.js';
 import { startAdminServer, type AdminServer } from './observability/admin-server.js';
-import { observedHostServices } from './observability/host-calls.js';
+import { observedHostServices, threadCallObserver } from './observability/host-calls.js';
+import { startServicesThread } from './capabilities/services-thread.js';
 import type { Metrics } from './observability/metrics.js';
 import { startTracing } from './observability/tracing.js';
 import { redactUrl, redisUrlFor } from './redis/url.js';
@@ -124,18 +124,22 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   // prom-client is imported only for an admin listener to serve its metrics.
   const metrics: Metrics | undefined = adminListen ? new (await import('./observability/metrics.js')).Metrics() : undefined;
   const limits = manifest.runtime.key_value;
-  const keyValue = await createKeyValue(redisUrl, manifest.application.name, {
-    maxKeyBytes: limits.max_key_size,
-    maxValueBytes: limits.max_value_size,
-    maxStoreBytes: limits.max_store_size,
-    maxStoreKeys: limits.max_store_keys,
-  });
   let admin: AdminServer | undefined;
   const tracing = await startTracing(manifest.application.name);
   if (tracing) logger.info('tracing: sending spans over OTLP/HTTP');
+  const hostCallObservers = { ...(metrics ? { metrics } : {}), ...(tracing ? { tracing } : {}) };
+  const observe = threadCallObserver(hostCallObservers);
+  const servicesThread = startServicesThread({
+    ...(redisUrl ? { redisUrl } : {}),
+    app: manifest.application.name,
+    limits: { maxKeyBytes: limits.max_key_size, maxValueBytes: limits.max_value_size, maxStoreBytes: limits.max_store_size, maxStoreKeys: limits.max_store_keys },
+    ...(observe ? { observe } : {}),
+    onError: (err) => logger.error({ err: errorMessage(err) }, 'the key-value services thread failed; key-value calls fail until the app restarts'),
+  });
+  const keyValue = servicesThread.keyValue;
   const outboundRedis = createOutboundRedis();
   const sqlite = openSqliteDatabases(loaded.dir);
-  const services = observedHostServices(hostServices({ broker, keyValue, outboundRedis, sqlite }), { ...(metrics ? { metrics } : {}), ...(tracing ? { tracing } : {}) });
+  const services = observedHostServices(hostServices({ broker, keyValue, outboundRedis, sqlite }), hostCallObservers);
   const loadExecutor = () =>
     Executor.load(manifest, {
       cacheDir: options.cacheDir ?? defaultCacheDir(loaded.dir),
@@ -143,6 +147,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
       workers: options.workers,
       variables,
       hostServices: services,
+      servicesThread,
       onLoaded: (c, ms, i, total) =>
         logger.info({ component: c.id, world: c.world, ms: Math.round(ms), cached: c.cached }, `loaded component ${i}/${total}: ${c.id}`),
     });
@@ -151,7 +156,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     if (adminListen) admin = await startAdminServer({ listen: adminListen, metrics: metrics!, logger, brokerReachable: () => broker.reachable() });
     executor = await loadExecutor();
   } catch (err) {
-    await Promise.allSettled([broker.close(), keyValue.close(), outboundRedis.close(), sqlite.close(), admin?.close(), tracing?.shutdown()]);
+    await Promise.allSettled([broker.close(), servicesThread.close(), outboundRedis.close(), sqlite.close(), admin?.close(), tracing?.shutdown()]);
     throw err;
   }
 
@@ -159,7 +164,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
   try {
     await broker.waitUntilReady(options.brokerReadyTimeoutMs ?? BROKER_READY_TIMEOUT_MS);
   } catch (err) {
-    await Promise.allSettled([broker.close(), keyValue.close(), outboundRedis.close(), sqlite.close(), executor.close(), admin?.close(), tracing?.shutdown()]);
+    await Promise.allSettled([broker.close(), servicesThread.close(), outboundRedis.close(), sqlite.close(), executor.close(), admin?.close(), tracing?.shutdown()]);
     throw err;
   }
 
@@ -187,7 +192,7 @@ export async function startApp(loaded: LoadedManifest, options: AppOptions = {})
     const executorClosed = executor.close();
     const triggersStopped = await settleWithin(stopping, SHUTDOWN_GRACE_MS / 2);
     const closed = await settleWithin(
-      { [`broker (${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'embedded'})`]: broker.close(), 'key-value': keyValue.close(), 'outbound redis': outboundRedis.close(), sqlite: sqlite.close(), executor: executorClosed, ...(admin ? { 'admin listener': admin.close() } : {}), ...(tracing ? { 'trace exporter': tracing.shutdown() } : {}) },
+      { [`broker (${redisUrl ? `Redis ${redactUrl(redisUrl)}` : 'embedded'})`]: broker.close(), 'key-value': servicesThread.close(), 'outbound redis': outboundRedis.close(), sqlite: sqlite.close(), executor: executorClosed, ...(admin ? { 'admin listener': admin.close() } : {}), ...(tracing ? { 'trace exporter': tracing.shutdown() } : {}) },
       SHUTDOWN_GRACE_MS / 2,
     );
     for (const { label, err } of [...triggersStopped.failed, ...closed.failed]) logger.error({ err: errorMessage(err) }, `${label} failed to stop`);

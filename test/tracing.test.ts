@@ -30,6 +30,7 @@ component = "producer"
 [component.producer]
 source = "${CAPABILITIES}"
 enqueue_queues = ["orders"]
+key_value_stores = ["counts"]
 `;
 
 const back = `
@@ -149,6 +150,26 @@ describe('traces across two spindle up processes on one Redis', () => {
     const metrics = await (await fetch(`${admin}/metrics`)).text();
     assert.match(metrics, /^spindle_host_call_duration_seconds_count\{capability="queue",call="enqueue"\} 1$/m);
     assert.ok(receiver.contentTypes.every((c) => c === 'POST /v1/traces application/json'), receiver.contentTypes.join());
+  });
+
+  it('traces and counts a key-value call, served off the main thread, as a child of its event', async () => {
+    const url = String(nodes[0]!.logs.find((l) => typeof l.url === 'string' && String(l.msg).startsWith('listening'))!.url);
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const res = await fetch(`${url}/orders`, {
+      method: 'POST',
+      headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+      body: JSON.stringify({ op: 'increment', store: 'counts', key: 'visits', delta: 2 }),
+    });
+    assert.deepEqual(await res.json(), { ok: '2' });
+
+    const request = await waitFor(() => receiver.spans.find((s) => s.traceId === traceId && s.attributes['spindle.trigger'] === 'http'), 20_000, 'the request\'s span');
+    const increment = await waitFor(() => receiver.spans.find((s) => s.traceId === traceId && s.name === 'key-value kvIncrement'), 20_000, 'the key-value call\'s span');
+    assert.equal(increment.parentSpanId, request.spanId, 'the host call is a child of its event');
+    assert.equal(increment.kind, 3, 'CLIENT');
+
+    const admin = String(nodes[0]!.logs.find((l) => String(l.msg).startsWith('admin listener on'))!.url);
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    assert.match(metrics, /^spindle_host_call_duration_seconds_count\{capability="key-value",call="kvIncrement"\} 1$/m);
   });
 });
 

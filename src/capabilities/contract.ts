@@ -7,6 +7,7 @@
  * `outgoing-http.ts`), and a misspelt method or a wrong argument fails to compile on either
  * side. This module imports nothing that opens a connection, so worker code may depend on it.
  */
+import type { MessagePort } from 'node:worker_threads';
 
 /** The interfaces of Spindle's own world a guest may import (`wit/spindle.wit`), unversioned. */
 export const SPINDLE_INTERFACES = [
@@ -119,7 +120,42 @@ export interface HostServices {
   sqliteExecute(database: string, statement: string, params: SqliteValue[]): Promise<SqliteResult>;
 }
 
-/** The worker's side: each service as a call that blocks until the main thread answers. */
+/**
+ * The calls the services thread answers (`services-thread.ts`) with the store connections it
+ * owns, so they never wait for the main thread's event loop; the main thread serves the rest.
+ */
+export const THREAD_SERVICES = ['kvGet', 'kvSet', 'kvDelete', 'kvExists', 'kvIncrement', 'kvListKeys'] as const satisfies ReadonlyArray<keyof HostServices>;
+export type ThreadServiceName = (typeof THREAD_SERVICES)[number];
+export type ThreadServices = Pick<HostServices, ThreadServiceName>;
+
+export function isThreadService(method: string): method is ThreadServiceName {
+  return (THREAD_SERVICES as readonly string[]).includes(method);
+}
+
+/** A worker's end of its lane to the services thread: its call slot's memory and port. */
+export interface ServicesLane {
+  memory: SharedArrayBuffer;
+  port: MessagePort;
+}
+
+/** Gives a worker about to start its lane: `lane` goes in its `workerData`, `transfer` with it. */
+export interface ServicesConnector {
+  connectWorker(): { lane: ServicesLane; transfer: MessagePort[] };
+}
+
+/** One guest call the services thread served, as it reports it afterwards. */
+export interface ObservedThreadCall {
+  method: string;
+  /** When it started, in milliseconds since the epoch. */
+  startedAt: number;
+  ms: number;
+  /** Its failure's message, when it failed. */
+  error?: string;
+  /** The trace context of the event that made it, when tracing is on. */
+  trace?: { traceparent: string; tracestate?: string };
+}
+
+/** The worker's side: each service as a call that blocks until it is answered. */
 export type BlockingHostServices = {
   [K in keyof HostServices]: (...args: Parameters<HostServices[K]>) => Awaited<ReturnType<HostServices[K]>>;
 };

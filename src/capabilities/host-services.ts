@@ -1,7 +1,8 @@
 /**
- * The main thread's half of the capabilities: the broker for `publish` and `enqueue`, the
- * key-value driver for the `kv*` calls, `fetch` for outgoing HTTP, Spin's outbound Redis and SQLite. Grants were checked in
- * the worker before the call was made (`guest-imports.ts`, `outgoing-http.ts`); what fails
+ * The host's half of the capabilities: the broker for `publish` and `enqueue`, the key-value
+ * driver for the `kv*` calls (served on the services thread, `keyValueServices`), `fetch` for
+ * outgoing HTTP, Spin's outbound Redis and SQLite. Grants were checked in the worker before the
+ * call was made (`guest-imports.ts`, `outgoing-http.ts`); what fails
  * here is the service, and the error goes back to the guest as a value.
  */
 import { InvalidJobIdError, type Broker } from '../brokers/broker.js';
@@ -9,7 +10,7 @@ import { KeyValueInvalidError, type KeyValue } from '../kv/store.js';
 import { hostCallEvent, traceAttributes, traceContextOf, type TraceContext } from '../event.js';
 import { formatSize } from '../manifest/units.js';
 import { concat } from '../util/bytes.js';
-import { CapabilityInvalidError, type HostServices, type IncomingResponseData, type OutgoingRequestData } from './contract.js';
+import { CapabilityInvalidError, type HostServices, type IncomingResponseData, type OutgoingRequestData, type ThreadServices } from './contract.js';
 import type { OutboundRedis } from './outbound-redis.js';
 import type { SqliteDatabases } from './sqlite.js';
 
@@ -44,15 +45,22 @@ export function hostServices(options: HostServicesOptions): HostServices {
       const trace = traceContextOf(hostCallEvent.getStore());
       return broker.enqueue(queue, data, trace ? { ...opts, trace } : opts).catch(invalidAsCapabilityError);
     },
+    ...keyValueServices(kv),
+    fetch: (request, timeoutMs) => send(withTrace(request, traceContextOf(hostCallEvent.getStore())), timeoutMs, maxResponseBytes),
+    redisExecute: (address, command, args) => outboundRedis.execute(address, command, args),
+    sqliteExecute: async (database, statement, params) => sqlite.execute(database, statement, params),
+  };
+}
+
+/** The key-value calls on `kv`, wherever they are served (the services thread, or here). */
+export function keyValueServices(kv: KeyValue): ThreadServices {
+  return {
     kvGet: (store, key) => kv.get(store, key),
     kvSet: (store, key, value, ttlMs) => kv.set(store, key, value, ttlMs).catch(invalidAsCapabilityError),
     kvDelete: (store, key) => kv.delete(store, key),
     kvExists: (store, key) => kv.exists(store, key),
     kvIncrement: (store, key, delta) => kv.increment(store, key, delta).catch(invalidAsCapabilityError),
     kvListKeys: (store, prefix) => kv.listKeys(store, prefix),
-    fetch: (request, timeoutMs) => send(withTrace(request, traceContextOf(hostCallEvent.getStore())), timeoutMs, maxResponseBytes),
-    redisExecute: (address, command, args) => outboundRedis.execute(address, command, args),
-    sqliteExecute: async (database, statement, params) => sqlite.execute(database, statement, params),
   };
 }
 

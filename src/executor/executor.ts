@@ -5,7 +5,7 @@
  * it answers every event with an `Outcome` and never rejects.
  */
 import { join } from 'node:path';
-import type { HostServices } from '../capabilities/contract.js';
+import type { HostServices, ServicesConnector } from '../capabilities/contract.js';
 import type { Dispatch, DispatchOptions, Failure, Outcome, SpindleEvent } from '../event.js';
 import { ComponentLoadError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -26,6 +26,8 @@ export interface ExecutorOptions {
   variables?: Map<string, string>;
   /** The main thread's half of the capabilities; without it every host call fails. */
   hostServices?: HostServices;
+  /** Answers the calls it serves (key-value) without the main thread. */
+  servicesThread?: ServicesConnector;
   /** Called as each component finishes loading, for progress output. */
   onLoaded?: (component: LoadedComponent, ms: number, index: number, total: number) => void;
 }
@@ -111,6 +113,7 @@ export class Executor {
       guests: loading.then((loaded) => loaded.map((component) => component.guest)),
       logger: options.logger,
       ...(options.hostServices ? { hostServices: options.hostServices } : {}),
+      ...(options.servicesThread ? { servicesThread: options.servicesThread } : {}),
     });
     const [loaded, started] = await Promise.allSettled([loading, starting]);
     if (loaded.status === 'rejected') {

@@ -1,9 +1,10 @@
 /**
- * Host calls seen from outside: each call a guest makes to the main thread (key-value, publish,
- * enqueue, outgoing HTTP) timed by capability for metrics, and a child span of its event's
- * span when tracing is on. The services themselves are unchanged and know nothing of it.
+ * Host calls seen from outside: each call a guest makes (key-value, publish, enqueue, outgoing
+ * HTTP) timed by capability for metrics, and a child span of its event's span when tracing is
+ * on. The services themselves are unchanged and know nothing of it. Calls the services thread
+ * served are timed there and reported after the fact (`threadCallObserver`).
  */
-import type { HostServices } from '../capabilities/contract.js';
+import type { HostServices, ObservedThreadCall } from '../capabilities/contract.js';
 import { hostCallEvent } from '../event.js';
 import type { Metrics } from './metrics.js';
 import type { Tracing } from './tracing.js';
@@ -41,4 +42,16 @@ export function observedHostServices(services: HostServices, observers: { metric
     };
   }
   return observed as unknown as HostServices;
+}
+
+/** What to do with each call the services thread reports; undefined when nothing observes calls. */
+export function threadCallObserver(observers: { metrics?: Metrics; tracing?: Tracing }): ((call: ObservedThreadCall) => void) | undefined {
+  const { metrics, tracing } = observers;
+  if (!metrics && !tracing) return undefined;
+  return (call) => {
+    const method = call.method as keyof HostServices;
+    const capability = CAPABILITY[method] ?? 'unknown';
+    metrics?.observeHostCall(capability, method, call.ms);
+    tracing?.recordHostCall(call.trace, capability, method, call);
+  };
 }

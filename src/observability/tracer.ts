@@ -4,13 +4,15 @@
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { attribute, traceAttributes, traceContextOf, type Dispatch, type Outcome, type SpindleEvent } from '../event.js';
+import { attribute, traceAttributes, traceContextOf, type Dispatch, type Outcome, type SpindleEvent, type TraceContext } from '../event.js';
 
 export interface Tracing {
   /** `dispatch` with one span per event. */
   wrap(dispatch: Dispatch): Dispatch;
   /** Runs `call`, a host call made by `event`'s guest, in a span under the event's. */
   traceHostCall<T>(event: SpindleEvent | undefined, capability: string, method: string, call: () => Promise<T>): Promise<T>;
+  /** A span for a host call served and timed elsewhere (the services thread), a child of the event whose trace it carries. */
+  recordHostCall(parent: TraceContext | undefined, capability: string, method: string, timing: { startedAt: number; ms: number; error?: string }): void;
   /** Sends the spans still buffered and stops. */
   shutdown(): Promise<void>;
 }
@@ -45,6 +47,15 @@ export async function startTracer(appName: string): Promise<Tracing> {
         span.end();
       }
     },
+    recordHostCall: (parent, capability, method, { startedAt, ms, error }) => {
+      const span = tracer.startSpan(
+        `${capability} ${method}`,
+        { kind: SpanKind.CLIENT, attributes: { 'spindle.capability': capability, 'spindle.host_call': method }, startTime: startedAt },
+        parent ? contextOf(parent) : ROOT_CONTEXT,
+      );
+      if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+      span.end(startedAt + ms);
+    },
     shutdown: () => provider.shutdown(),
   };
 }
@@ -66,8 +77,11 @@ const carrierSetter = { set: (carrier: Record<string, string>, key: string, valu
 /** The context an event continues: the trace it arrived with, or none. */
 function parentOf(event: SpindleEvent): Context {
   const context = traceContextOf(event);
-  if (!context) return ROOT_CONTEXT;
-  return propagator.extract(ROOT_CONTEXT, { ...context }, carrierGetter);
+  return context ? contextOf(context) : ROOT_CONTEXT;
+}
+
+function contextOf(trace: TraceContext): Context {
+  return propagator.extract(ROOT_CONTEXT, { ...trace }, carrierGetter);
 }
 
 /** `http` from `spindle.http.request`. */

@@ -5,6 +5,7 @@
  * runs one after another; it answers each event with exactly one outcome, in order, and sends
  * log records whenever a guest writes a line or something goes wrong.
  */
+import type { ServicesLane } from '../../capabilities/contract.js';
 import type { Failure, Outcome, Reply } from '../../event.js';
 import { errorMessage } from '../../errors.js';
 import type { LogLevel } from '../../log.js';
@@ -12,7 +13,8 @@ import type { GuestSpec } from '../guest-spec.js';
 import type { EventBatch } from './event-batch.js';
 
 /** `run` holds the events in the order the worker is to run them. */
-export type ToWorker = { type: 'load'; guests: GuestSpec[] } | { type: 'run'; batch: EventBatch };
+/** `servicesLane`, when given, is the worker's lane to the services thread (its port transferred). */
+export type ToWorker = { type: 'load'; guests: GuestSpec[]; servicesLane?: ServicesLane } | { type: 'run'; batch: EventBatch };
 
 /** A log record made in a worker, logged by the main thread. */
 export interface WorkerLog {

@@ -21,7 +21,7 @@
  * nobody closed does not hold the process open.
  */
 import type { Worker, MessagePort } from 'node:worker_threads';
-import type { HostServices } from '../../capabilities/contract.js';
+import type { HostServices, ServicesConnector } from '../../capabilities/contract.js';
 import type { Failure, Outcome, SpindleEvent } from '../../event.js';
 import { ComponentLoadError, errorMessage } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -44,6 +44,8 @@ export interface WorkerPoolOptions {
   logger: Logger;
   /** Answers guests' synchronous host calls; without it every host call fails. */
   hostServices?: HostServices;
+  /** Gives each worker its lane to the services thread, which answers the calls it serves. */
+  servicesThread?: ServicesConnector;
 }
 
 /** One event for one component. */
@@ -89,6 +91,7 @@ export class WorkerPool {
   readonly #guests: Promise<GuestSpec[]>;
   readonly #logger: Logger;
   readonly #hostServices: HostServices | object;
+  readonly #servicesThread: ServicesConnector | undefined;
   readonly #slots: Slot[] = [];
   readonly #waiting = new Fifo<PendingJob>();
   #closing: Promise<void> | undefined;
@@ -101,6 +104,7 @@ export class WorkerPool {
     this.#guests.catch(() => {});
     this.#logger = options.logger;
     this.#hostServices = options.hostServices ?? {};
+    this.#servicesThread = options.servicesThread;
   }
 
   /**
@@ -193,7 +197,9 @@ export class WorkerPool {
       });
       this.#guests.then(
         (guests) => {
-          if (current()) thread.postMessage({ type: 'load', guests } satisfies ToWorker);
+          if (!current()) return;
+          const services = this.#servicesThread?.connectWorker();
+          thread.postMessage({ type: 'load', guests, ...(services ? { servicesLane: services.lane } : {}) } satisfies ToWorker, services?.transfer ?? []);
         },
         (err: unknown) => {
           void thread.terminate();

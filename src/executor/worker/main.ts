@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData, type MessagePort, type Transferable } from 'node:worker_threads';
 import type { HostServices } from '../../capabilities/contract.js';
+import { routedServices, ServicesLaneClient } from '../../capabilities/services-lane.js';
 import type { Failure, Outcome, SpindleEvent } from '../../event.js';
 import { errorMessage } from '../../errors.js';
 import type { LogLevel } from '../../log.js';
@@ -24,6 +25,8 @@ import { worlds } from './worlds/index.js';
 if (!parentPort) throw new Error('executor/worker/main.ts is the entry of a worker thread, not a module to import');
 const port = parentPort;
 const hostCalls = new HostCallClient((workerData as { hostCalls: MessagePort }).hostCalls);
+/** The lane to the services thread, handed over with the components to load. */
+let lane: ServicesLaneClient | undefined;
 
 // Loaded while the main thread is still compiling the components, rather than by the first
 // event, which would pay for it inside its deadline.
@@ -64,7 +67,7 @@ async function load(specs: GuestSpec[]): Promise<void> {
         stdout: (line) => log('info', spec.id, { stream: 'stdout' }, line),
         stderr: (line) => log('warn', spec.id, { stream: 'stderr' }, line),
         log: (level, fields, msg) => log(level, spec.id, fields, msg),
-        services: (timeoutMs) => hostCalls.services<HostServices>(timeoutMs),
+        services: (timeoutMs) => routedServices(hostCalls.services<HostServices>(timeoutMs), lane, timeoutMs),
       });
       components.set(spec.id, { guest, pool: createInstancePool(guest) });
     } catch (err) {
@@ -114,6 +117,7 @@ async function run(id: string, event: SpindleEvent): Promise<Outcome> {
 
 async function runAndAnswer(id: string, event: SpindleEvent): Promise<void> {
   currentEventId = event.id;
+  lane?.running(event);
   instanceSource = undefined;
   linesThisEvent = 0;
   droppedThisEvent = 0;
@@ -135,8 +139,10 @@ async function runAndAnswer(id: string, event: SpindleEvent): Promise<void> {
 let line: Promise<void> = Promise.resolve();
 
 port.on('message', (message: ToWorker) => {
-  if (message.type === 'load') void load(message.guests);
-  else {
+  if (message.type === 'load') {
+    if (message.servicesLane) lane = new ServicesLaneClient(message.servicesLane);
+    void load(message.guests);
+  } else {
     for (const { component, event } of unpackEvents(message.batch)) {
       line = line
         .then(() => runAndAnswer(component, event))

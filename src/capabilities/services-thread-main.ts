@@ -1,0 +1,77 @@
+/**
+ * The entry of the services thread (`services-thread.ts`): it owns the app's key-value store
+ * (the embedded maps, or its own Redis connection in redis mode) and answers the workers'
+ * key-value calls through their call slots. Its event loop does nothing else, so a call waits
+ * for no HTTP traffic on the main thread. The main thread reaches the same store through
+ * messages, and hears of every call a guest made so it can count and trace it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { createKeyValue } from '../kv/index.js';
+import { serializeError } from '../executor/pool/protocol.js';
+import { serveCallSlot, type SlotServer } from './call-slot.js';
+import { isThreadService, type ObservedThreadCall, type ThreadServices } from './contract.js';
+import { keyValueServices } from './host-services.js';
+import type { SlotValue } from './slot-codec.js';
+import type { ServicesThreadData, ToServicesThread } from './services-thread.js';
+
+if (!parentPort) throw new Error('capabilities/services-thread-main.ts is the entry of a worker thread, not a module to import');
+const parent = parentPort;
+const { redisUrl, app, limits, observed } = workerData as ServicesThreadData;
+
+const keyValue = await createKeyValue(redisUrl, app, limits);
+const services = keyValueServices(keyValue) as unknown as Record<keyof ThreadServices, (...args: unknown[]) => Promise<SlotValue>>;
+const slots = new Set<SlotServer>();
+
+/** Calls waiting to be reported to the main thread, sent together once this turn ends. */
+let observations: ObservedThreadCall[] = [];
+function report(call: ObservedThreadCall): void {
+  if (observations.length === 0) setImmediate(() => parent.postMessage({ type: 'observed', calls: observations.splice(0) }));
+  observations.push(call);
+}
+
+/** Answers one slot request `[method, args, trace?]` with `[true, value]` or `[false, [name, message]]`. */
+async function serve(request: SlotValue): Promise<SlotValue> {
+  const [method, args, trace] = request as [string, SlotValue[], [string, string?] | undefined];
+  const started = performance.now();
+  let error: string | undefined;
+  try {
+    if (!isThreadService(method)) throw new Error(`no host service "${method}" on the services thread`);
+    return [true, await services[method](...args)];
+  } catch (err) {
+    error = (err as Error)?.message ?? String(err);
+    const { name, message } = serializeError(err);
+    return [false, [name, message]];
+  } finally {
+    if (observed) {
+      const ms = performance.now() - started;
+      report({ method, startedAt: performance.timeOrigin + started, ms, ...(error === undefined ? {} : { error }), ...(trace ? { trace: trace[1] ? { traceparent: trace[0], tracestate: trace[1] } : { traceparent: trace[0] } } : {}) });
+    }
+  }
+}
+
+parent.on('message', (message: ToServicesThread) => {
+  switch (message.type) {
+    case 'connect': {
+      const slot = serveCallSlot(message.memory, message.port, serve, observed);
+      slots.add(slot);
+      message.port.once('close', () => slots.delete(slot));
+      return;
+    }
+    case 'call': {
+      const { id, method, args } = message;
+      const serveOne = isThreadService(method) ? services[method] : undefined;
+      if (!serveOne) return parent.postMessage({ type: 'answer', id, ok: false, error: serializeError(new Error(`no host service "${method}"`)) });
+      serveOne(...args).then(
+        (value) => parent.postMessage({ type: 'answer', id, ok: true, value }),
+        (err: unknown) => parent.postMessage({ type: 'answer', id, ok: false, error: serializeError(err) }),
+      );
+      return;
+    }
+    case 'close':
+      for (const slot of slots) slot.close();
+      void keyValue.close().finally(() => {
+        parent.postMessage({ type: 'closed' });
+        parent.close();
+      });
+  }
+});
