@@ -82,6 +82,33 @@ describe('key-value calls through the services thread', () => {
   });
 });
 
+describe('a services thread that stops', () => {
+  it('fails the calls of every worker at once, naming why, instead of letting each wait out its timeout', async () => {
+    const errors: Error[] = [];
+    // A store that cannot be made (not a Redis address) stops the thread as it starts.
+    const services = startServicesThread({ app: 'stops', limits: LIMITS, redisUrl: 'http://not-redis', onError: (err) => errors.push(err) });
+    const early = services.connectWorker();
+    const worker = new Worker(WORKER, { workerData: { lane: early.lane }, transferList: early.transfer });
+    try {
+      const first = await call(worker, 'kvGet', ['s', 'k'], 60_000);
+      assert.deepEqual([first.ok, first.name], [false, 'ServicesThreadStoppedError']);
+      assert.match(first.message!, /kvGet cannot be answered: the services thread has stopped/);
+      assert.match(errors[0]?.message ?? '', /redis:\/\/ or rediss:\/\//);
+      // A lane made after the thread stopped is closed from the start.
+      const late = services.connectWorker();
+      const lateWorker = new Worker(WORKER, { workerData: { lane: late.lane }, transferList: late.transfer });
+      try {
+        assert.equal((await call(lateWorker, 'kvSet', ['s', 'k', new Uint8Array(1), undefined], 60_000)).name, 'ServicesThreadStoppedError');
+      } finally {
+        await lateWorker.terminate();
+      }
+    } finally {
+      await worker.terminate();
+      await services.close();
+    }
+  });
+});
+
 describe('a call slot whose service is slow', () => {
   let worker: Worker;
   let server: { close(): void };

@@ -12,6 +12,8 @@
  *   idle -> request (worker) -> taken (services thread) -> writing -> reply (services thread) -> idle (worker)
  * A worker that gives up on a call marks it abandoned; the services thread then drops the late
  * reply and frees the slot, and the worker's next call waits for that within its own deadline.
+ * When the services thread stops, the main thread marks the slot closed: the call waiting in it
+ * and every later one fail at once instead of each waiting out its timeout.
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { HostCallTimeoutError } from '../executor/pool/host-call-bridge.js';
@@ -42,6 +44,22 @@ const enum State {
   Writing,
   Reply,
   Abandoned,
+  Closed,
+}
+
+/** A call through a slot whose services thread has stopped. */
+export class ServicesThreadStoppedError extends Error {
+  override name = 'ServicesThreadStoppedError';
+}
+
+/**
+ * Marks a slot closed for good, from the main thread once the services thread has stopped, and
+ * wakes the worker if it waits in it.
+ */
+export function closeSlotMemory(memory: SharedArrayBuffer): void {
+  const { header } = views(memory);
+  Atomics.store(header, STATE, State.Closed);
+  Atomics.notify(header, STATE);
 }
 
 /** A message carrying a payload too large for the slot. */
@@ -88,7 +106,9 @@ export class CallSlotClient {
     const header = this.#header;
     const deadline = performance.now() + timeoutMs;
     const timedOut = (detail: string) => new HostCallTimeoutError(`host call ${what} did not answer within ${timeoutMs} ms${detail}`);
+    const stopped = () => new ServicesThreadStoppedError(`host call ${what} cannot be answered: the services thread has stopped`);
     for (let state = Atomics.load(header, STATE); state !== State.Idle; state = Atomics.load(header, STATE)) {
+      if (state === State.Closed) throw stopped();
       const left = deadline - performance.now();
       if (left <= 0 || Atomics.wait(header, STATE, state, left) === 'timed-out') throw timedOut(' (an earlier call that timed out still holds the services thread)');
     }
@@ -97,9 +117,11 @@ export class CallSlotClient {
     if (length === undefined) this.#port.postMessage({ sequence, value: request } satisfies PortPayload);
     Atomics.store(header, SEQUENCE, sequence);
     Atomics.store(header, LENGTH, length ?? ON_PORT);
-    Atomics.store(header, STATE, State.Request);
+    // Only the main thread moves an idle slot elsewhere (to closed), so a failed exchange is that.
+    if (Atomics.compareExchange(header, STATE, State.Idle, State.Request) !== State.Idle) throw stopped();
     Atomics.notify(header, STATE);
     for (let state = Atomics.load(header, STATE); state !== State.Reply; state = Atomics.load(header, STATE)) {
+      if (state === State.Closed) throw stopped();
       const left = deadline - performance.now();
       if (left > 0 && Atomics.wait(header, STATE, state, left) !== 'timed-out') continue;
       // Only a call not yet being answered can be abandoned; one being written is waited for.
@@ -107,7 +129,8 @@ export class CallSlotClient {
     }
     const replyLength = Atomics.load(header, LENGTH);
     const reply = replyLength === ON_PORT ? takeFromPort(this.#port, sequence) : decodeSlotValue(this.#data, replyLength);
-    Atomics.store(header, STATE, State.Idle);
+    // A slot closed meanwhile stays closed.
+    Atomics.compareExchange(header, STATE, State.Reply, State.Idle);
     return reply;
   }
 }

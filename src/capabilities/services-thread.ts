@@ -14,7 +14,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { deserializeError, type SerializedError } from '../executor/pool/protocol.js';
 import type { KeyValueLimits } from '../kv/limits.js';
 import type { KeyValue } from '../kv/store.js';
-import { createSlotMemory } from './call-slot.js';
+import { closeSlotMemory, createSlotMemory } from './call-slot.js';
 import type { ObservedThreadCall, ServicesConnector, ThreadServiceName, ThreadServices } from './contract.js';
 
 export interface ServicesThreadData {
@@ -43,7 +43,7 @@ export interface ServicesThreadOptions {
   limits: KeyValueLimits;
   /** Told of every guest call the thread served; without it nothing is reported. */
   observe?: (call: ObservedThreadCall) => void;
-  /** Told when the thread fails; its calls then fail (or time out in the guest) as `unavailable`. */
+  /** Told when the thread fails; guests' key-value calls then fail at once as `unavailable`. */
   onError(err: Error): void;
 }
 
@@ -67,6 +67,8 @@ export function startServicesThread(options: ServicesThreadOptions): ServicesThr
   let nextId = 0;
   let exited: Error | undefined;
   let storeClosed: () => void = () => {};
+  /** Every worker's slot, closed when the thread stops so that no guest waits on it. */
+  const slots: SharedArrayBuffer[] = [];
   thread.on('message', (message: FromServicesThread) => {
     if (message.type === 'closed') storeClosed();
     else if (message.type === 'observed') for (const call of message.calls) observe?.(call);
@@ -82,6 +84,7 @@ export function startServicesThread(options: ServicesThreadOptions): ServicesThr
     exited = new Error(`the services thread stopped (exit code ${code})`);
     for (const waiting of answers.values()) waiting.reject(exited);
     answers.clear();
+    for (const memory of slots.splice(0)) closeSlotMemory(memory);
   });
   thread.on('error', (err) => options.onError(err));
   // Guest workers keep the process alive while they serve; this thread only serves them.
@@ -111,6 +114,8 @@ export function startServicesThread(options: ServicesThreadOptions): ServicesThr
     connectWorker() {
       const { port1, port2 } = new MessageChannel();
       const memory = createSlotMemory();
+      if (exited) closeSlotMemory(memory);
+      else slots.push(memory);
       thread.postMessage({ type: 'connect', memory, port: port1 } satisfies ToServicesThread, [port1]);
       return { lane: { memory, port: port2 }, transfer: [port2] };
     },
