@@ -16,14 +16,8 @@
  */
 import { concat } from '../../util/bytes.js';
 import type { DataImage } from '../guest-spec.js';
-import { encodeU32, isCoreModule, readU32, section, sections, skipLeb } from './wasm-binary.js';
+import { EXTERNAL_KIND, SECTION, encodeU32, importedCounts, isCoreModule, readU32, section, sections } from './wasm-binary.js';
 
-const IMPORT_SECTION = 2;
-const MEMORY_SECTION = 5;
-const EXPORT_SECTION = 7;
-const START_SECTION = 8;
-const DATA_SECTION = 11;
-const MEMORY_KIND = 0x02;
 const I32_CONST = 0x41;
 const END = 0x0b;
 
@@ -55,36 +49,6 @@ function readI32(bytes: Uint8Array, pos: number): { value: number; next: number 
   }
 }
 
-/** The offset past a name (length-prefixed bytes) at `pos`. */
-function skipName(bytes: Uint8Array, pos: number): number {
-  const { value, next } = readU32(bytes, pos);
-  return next + value;
-}
-
-/** How many memories the module imports: memory 0 is its own only when none. */
-function importedMemories(bytes: Uint8Array, start: number): number {
-  let { value: count, next: pos } = readU32(bytes, start);
-  let memories = 0;
-  while (count-- > 0) {
-    pos = skipName(bytes, skipName(bytes, pos));
-    const kind = bytes[pos++];
-    if (kind === 0x00 || kind === 0x04) pos = skipLeb(bytes, kind === 0x04 ? pos + 1 : pos);
-    else if (kind === 0x01) pos = limits(bytes, pos + 1);
-    else if (kind === MEMORY_KIND) {
-      memories++;
-      pos = limits(bytes, pos);
-    } else if (kind === 0x03) pos += 2;
-    else throw new Error(`import kind ${kind}`);
-  }
-  return memories;
-}
-
-function limits(bytes: Uint8Array, pos: number): number {
-  const flags = bytes[pos]!;
-  pos = skipLeb(bytes, pos + 1);
-  return flags & 0x01 ? skipLeb(bytes, pos) : pos;
-}
-
 /** The name memory 0 is exported under, if it is. */
 function memoryExport(bytes: Uint8Array, start: number): string | undefined {
   let { value: count, next: pos } = readU32(bytes, start);
@@ -92,7 +56,7 @@ function memoryExport(bytes: Uint8Array, start: number): string | undefined {
     const name = readU32(bytes, pos);
     const kind = bytes[name.next + name.value];
     const index = readU32(bytes, name.next + name.value + 1);
-    if (kind === MEMORY_KIND && index.value === 0) return new TextDecoder().decode(bytes.subarray(name.next, name.next + name.value));
+    if (kind === EXTERNAL_KIND.memory && index.value === 0) return new TextDecoder().decode(bytes.subarray(name.next, name.next + name.value));
     pos = index.next;
   }
   return undefined;
@@ -148,14 +112,14 @@ export function splitData(module: Uint8Array): SplitModule | undefined {
   if (!isCoreModule(module)) return undefined;
   const all = sections(module);
   const find = (id: number) => all.find((s) => s.id === id);
-  const data = find(DATA_SECTION);
-  const memory = find(MEMORY_SECTION);
-  const exports = find(EXPORT_SECTION);
-  const imports = find(IMPORT_SECTION);
+  const data = find(SECTION.data);
+  const memory = find(SECTION.memory);
+  const exports = find(SECTION.export);
+  const imports = find(SECTION.import);
   // A start function runs inside instantiation, before the data could be written.
-  if (!data || !memory || !exports || find(START_SECTION)) return undefined;
+  if (!data || !memory || !exports || find(SECTION.start)) return undefined;
   try {
-    if (imports && importedMemories(module, imports.contentStart) > 0) return undefined;
+    if (imports && importedCounts(module, imports.contentStart, imports.end).memories > 0) return undefined;
     const exported = memoryExport(module, exports.contentStart);
     const segments = activeSegments(module, data.contentStart);
     if (exported === undefined || !segments || segments.length === 0) return undefined;
@@ -163,7 +127,7 @@ export function splitData(module: Uint8Array): SplitModule | undefined {
     if (!image) return undefined;
     const empty = Uint8Array.of(0x00, I32_CONST, 0x00, END, 0x00);
     const emptied = concat([encodeU32(segments.length), ...segments.map(() => empty)]);
-    const code = concat([module.subarray(0, data.start), section(DATA_SECTION, emptied), module.subarray(data.end)]);
+    const code = concat([module.subarray(0, data.start), section(SECTION.data, emptied), module.subarray(data.end)]);
     return { code, image: { ...image, memory: exported } };
   } catch {
     return undefined;

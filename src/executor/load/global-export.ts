@@ -11,32 +11,7 @@
  */
 import { concat } from '../../util/bytes.js';
 import { GLOBAL_EXPORT_PREFIX } from '../guest-spec.js';
-import { encodeName, encodeU32, isCoreModule, readU32, section, sections, skipLeb } from './wasm-binary.js';
-
-const IMPORT_SECTION = 2;
-const GLOBAL_SECTION = 6;
-const EXPORT_SECTION = 7;
-/** Numbered 13 but placed before the global section. */
-const TAG_SECTION = 13;
-const GLOBAL_KIND = 0x03;
-
-/** One-byte value types: numbers, v128, funcref, externref. */
-const SIMPLE_VALTYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f]);
-
-class Unsupported extends Error {}
-
-function valtype(bytes: Uint8Array, pos: number): number {
-  if (!SIMPLE_VALTYPES.has(bytes[pos]!)) throw new Unsupported(`value type 0x${bytes[pos]?.toString(16)}`);
-  return pos + 1;
-}
-
-function limits(bytes: Uint8Array, pos: number): number {
-  const flags = bytes[pos]!;
-  pos = skipLeb(bytes, pos + 1);
-  if (flags & 0x01) pos = skipLeb(bytes, pos);
-  if (flags & 0x08) pos = skipLeb(bytes, pos);
-  return pos;
-}
+import { EXTERNAL_KIND, SECTION, UnreadableModuleError, encodeName, encodeU32, importedCounts, isCoreModule, readU32, section, sections, skipLeb, skipValtype } from './wasm-binary.js';
 
 /** The offset past a constant expression (ending in `end`). */
 function constExpr(bytes: Uint8Array, pos: number): number {
@@ -68,36 +43,13 @@ function constExpr(bytes: Uint8Array, pos: number): number {
       case 0x7e:
         break;
       case 0xfd:
-        if (bytes[pos] !== 0x0c) throw new Unsupported('a vector opcode in a constant expression');
+        if (bytes[pos] !== 0x0c) throw new UnreadableModuleError('a vector opcode in a constant expression');
         pos += 17;
         break;
       default:
-        throw new Unsupported(`opcode 0x${op?.toString(16)} in a constant expression`);
+        throw new UnreadableModuleError(`opcode 0x${op?.toString(16)} in a constant expression`);
     }
   }
-}
-
-function importedGlobals(bytes: Uint8Array, start: number, end: number): number {
-  const count = readU32(bytes, start);
-  let pos = count.next;
-  let globals = 0;
-  for (let i = 0; i < count.value; i++) {
-    for (let name = 0; name < 2; name++) {
-      const len = readU32(bytes, pos);
-      pos = len.next + len.value;
-    }
-    const kind = bytes[pos++];
-    if (kind === 0x00) pos = skipLeb(bytes, pos);
-    else if (kind === 0x01) pos = limits(bytes, pos + 1);
-    else if (kind === 0x02) pos = limits(bytes, pos);
-    else if (kind === GLOBAL_KIND) {
-      pos = valtype(bytes, pos) + 1;
-      globals++;
-    } else if (kind === 0x04) pos = skipLeb(bytes, pos + 1);
-    else throw new Unsupported(`import kind 0x${kind?.toString(16)}`);
-  }
-  if (pos !== end) throw new Unsupported('unexpected bytes after the imports');
-  return globals;
 }
 
 /** Indexes (in the global index space) of the mutable globals the module defines. */
@@ -106,11 +58,11 @@ function mutableGlobals(bytes: Uint8Array, start: number, end: number, firstInde
   let pos = count.next;
   const found: number[] = [];
   for (let i = 0; i < count.value; i++) {
-    pos = valtype(bytes, pos);
+    pos = skipValtype(bytes, pos);
     if (bytes[pos++] === 0x01) found.push(firstIndex + i);
     pos = constExpr(bytes, pos);
   }
-  if (pos !== end) throw new Unsupported('unexpected bytes after the globals');
+  if (pos !== end) throw new UnreadableModuleError('unexpected bytes after the globals');
   return found;
 }
 
@@ -122,34 +74,34 @@ export function exportMutableGlobals(module: Uint8Array): { module: Uint8Array; 
   if (!isCoreModule(module)) throw new Error('not a core Wasm module (expected the \\0asm magic and version 1)');
   try {
     const all = sections(module);
-    const imports = all.find((s) => s.id === IMPORT_SECTION);
-    const globals = all.find((s) => s.id === GLOBAL_SECTION);
+    const imports = all.find((s) => s.id === SECTION.import);
+    const globals = all.find((s) => s.id === SECTION.global);
     if (!globals) return { module, names: [] };
-    const first = imports ? importedGlobals(module, imports.contentStart, imports.end) : 0;
+    const first = imports ? importedCounts(module, imports.contentStart, imports.end).globals : 0;
     const indexes = mutableGlobals(module, globals.contentStart, globals.end, first);
     if (indexes.length === 0) return { module, names: [] };
 
     const names = indexes.map((i) => `${GLOBAL_EXPORT_PREFIX}${i}`);
-    const added = indexes.map((index, i) => concat([encodeName(names[i]!), Uint8Array.of(GLOBAL_KIND), encodeU32(index)]));
-    const exports = all.find((s) => s.id === EXPORT_SECTION);
+    const added = indexes.map((index, i) => concat([encodeName(names[i]!), Uint8Array.of(EXTERNAL_KIND.global), encodeU32(index)]));
+    const exports = all.find((s) => s.id === SECTION.export);
     let rewritten: Uint8Array;
     if (exports) {
       const count = readU32(module, exports.contentStart);
       const entries = module.subarray(count.next, exports.end);
-      rewritten = section(EXPORT_SECTION, concat([encodeU32(count.value + added.length), entries, ...added]));
+      rewritten = section(SECTION.export, concat([encodeU32(count.value + added.length), entries, ...added]));
     } else {
-      rewritten = section(EXPORT_SECTION, concat([encodeU32(added.length), ...added]));
+      rewritten = section(SECTION.export, concat([encodeU32(added.length), ...added]));
     }
     // Known sections must stay in order: the export section goes where it belongs.
     const parts: Uint8Array[] = [module.subarray(0, 8)];
     let placed = false;
     for (const s of all) {
-      if (s.id === EXPORT_SECTION) {
+      if (s.id === SECTION.export) {
         parts.push(rewritten);
         placed = true;
         continue;
       }
-      if (!placed && !exports && s.id !== 0 && s.id > EXPORT_SECTION && s.id !== TAG_SECTION) {
+      if (!placed && !exports && s.id !== 0 && s.id > SECTION.export && s.id !== SECTION.tag) {
         parts.push(rewritten);
         placed = true;
       }
@@ -158,7 +110,7 @@ export function exportMutableGlobals(module: Uint8Array): { module: Uint8Array; 
     if (!placed) parts.push(rewritten);
     return { module: concat(parts), names };
   } catch (err) {
-    if (err instanceof Unsupported) return undefined;
+    if (err instanceof UnreadableModuleError) return undefined;
     throw err;
   }
 }

@@ -10,12 +10,11 @@
 
 import { concat } from '../../util/bytes.js';
 import { WASM_PAGE } from '../guest-spec.js';
-import { encodeU32, isCoreModule, readU32, section, sections } from './wasm-binary.js';
+import { SECTION, encodeU32, isCoreModule, readU32, section, sections } from './wasm-binary.js';
 
 /** The most pages a 32-bit memory may declare. */
 const MAX_PAGES_32 = 65_536;
 
-const MEMORY_SECTION = 5;
 const HAS_MAXIMUM = 0x01;
 /** Limits flags this rewriter understands: has-maximum and shared (threads). */
 const KNOWN_FLAGS = 0x03;
@@ -49,7 +48,7 @@ export function capMemories(module: Uint8Array, maxPages: number): Uint8Array {
   const parts: Uint8Array[] = [module.subarray(0, 8)];
   let changed = false;
   for (const { id, start, contentStart, end } of sections(module)) {
-    const rewritten = id === MEMORY_SECTION ? capMemorySection(module.subarray(contentStart, end), maxPages) : undefined;
+    const rewritten = id === SECTION.memory ? capMemorySection(module.subarray(contentStart, end), maxPages) : undefined;
     if (rewritten) {
       parts.push(section(id, rewritten));
       changed = true;
