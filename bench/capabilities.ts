@@ -7,7 +7,6 @@
  * separate process, loads the same app with HTTP requests: the main thread is then busy, and a
  * call that needs its event loop waits its turn.
  */
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -17,8 +16,8 @@ import { createLogger } from '../src/log.js';
 import { createMemoryKeyValue } from '../src/kv/memory.js';
 import { loadManifest } from '../src/app-manifest.js';
 import { httpUrl } from '../test/support/harness.js';
-import { loadGenerator, parseWrk } from './lib/load.js';
-import { ratioAtLeast, ratioRow, valueAtLeast, valueAtMost, type Row } from './lib/report.js';
+import { loadGenerator, wrk } from './lib/load.js';
+import { percentile, ratioAtLeast, ratioRow, valueAtLeast, valueAtMost, type Row } from './lib/report.js';
 import type { BenchContext } from './context.js';
 
 const KV_CALLS = 20_000;
@@ -64,18 +63,13 @@ async function timedGets(app: App): Promise<number[]> {
   return micros.sort((a, b) => a - b);
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 
 /** Runs `measure` while wrk loads `url` from its own process; returns its result and wrk's rate. */
 async function underHttpLoad<T>(url: string, measure: () => Promise<T>): Promise<{ result: T; requestsPerSecond: number }> {
-  const wrk = spawn('wrk', ['-t1', '-c64', `-d${WRK_SECONDS}s`, '--latency', url]);
-  let output = '';
-  wrk.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(wrk, 'exit');
+  const load = wrk(url, 64, WRK_SECONDS);
   await new Promise((resolve) => setTimeout(resolve, WRK_SETTLE_MS));
   const result = await measure();
-  await exited;
-  return { result, requestsPerSecond: parseWrk(output).rps };
+  return { result, requestsPerSecond: (await load).rps };
 }
 
 /**
@@ -126,9 +120,9 @@ export async function benchCapabilities(ctx: BenchContext): Promise<Row[]> {
   const latencyRow = (name: string, sorted: number[], extra = ''): Row => ({
     group: 'capabilities',
     name,
-    value: percentile(sorted, 0.99),
+    value: percentile(sorted, 99),
     unit: 'µs p99',
-    detail: `p50 ${percentile(sorted, 0.5)} µs, ${sorted.length} calls${extra}`,
+    detail: `p50 ${percentile(sorted, 50)} µs, ${sorted.length} calls${extra}`,
   });
   const loadedName = 'guest key-value get, embedded, while wrk loads HTTP';
   const loaded = latency.loaded

@@ -5,14 +5,10 @@ import { startRedis } from '../test/support/redis-server.js';
 import { writeWatComponent } from '../test/support/wat-components.js';
 import { startChild } from './lib/processes.js';
 import { report } from './lib/report-client.js';
-import { valueAtMost, type Row } from './lib/report.js';
+import { percentile, valueAtMost, type Row } from './lib/report.js';
 import type { BenchContext } from './context.js';
 
 const TICKS = 10;
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 export async function benchCron(ctx: BenchContext): Promise<Row[]> {
   await writeWatComponent(ctx.dir, 'hello');

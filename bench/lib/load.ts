@@ -57,7 +57,8 @@ export function parseWrk(output: string): Omit<LoadResult, 'generator'> {
   return { rps: Number(rps[1]), p50: wrkMs(p50[1]!), p99: wrkMs(p99[1]!), errors };
 }
 
-async function wrk(url: string, connections: number, seconds: number): Promise<Omit<LoadResult, 'generator'>> {
+/** Loads `url` with wrk for `seconds` from its own process; resolves with its report once it is done. */
+export async function wrk(url: string, connections: number, seconds: number): Promise<Omit<LoadResult, 'generator'>> {
   const { stdout } = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]);
   return parseWrk(stdout);
 }

@@ -49,6 +49,11 @@ export function targetMet(row: Row): boolean | undefined {
   return t.better === 'higher' ? figure >= t.bound : figure <= t.bound;
 }
 
+/** The nearest-rank `p`th percentile (0-100) of `sorted`, ascending. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
