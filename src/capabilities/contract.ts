@@ -136,6 +136,8 @@ export function isThreadService(method: string): method is ThreadServiceName {
 export interface ServicesLane {
   memory: SharedArrayBuffer;
   port: MessagePort;
+  /** The services thread's doorbell, rung with each request. */
+  bell: SharedArrayBuffer;
 }
 
 /** Gives a worker about to start its lane: `lane` goes in its `workerData`, `transfer` with it. */

@@ -14,7 +14,7 @@ export class ServicesLaneClient {
   #trace: SlotValue;
 
   constructor(lane: ServicesLane) {
-    this.#slot = new CallSlotClient(lane.memory, lane.port);
+    this.#slot = new CallSlotClient(lane.memory, lane.port, lane.bell);
   }
 
   /** The event the worker runs now: its calls are traced as its children. */

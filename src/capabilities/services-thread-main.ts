@@ -8,7 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createKeyValue } from '../kv/index.js';
 import { serializeError } from '../executor/pool/protocol.js';
-import { serveCallSlot, type SlotServer } from './call-slot.js';
+import { SlotHost } from './call-slot.js';
 import { isThreadService, type ObservedThreadCall, type ThreadServices } from './contract.js';
 import { keyValueServices } from './host-services.js';
 import type { SlotValue } from './slot-codec.js';
@@ -16,11 +16,11 @@ import type { ServicesThreadData, ToServicesThread } from './services-thread.js'
 
 if (!parentPort) throw new Error('capabilities/services-thread-main.ts is the entry of a worker thread, not a module to import');
 const parent = parentPort;
-const { redisUrl, app, limits, observed } = workerData as ServicesThreadData;
+const { redisUrl, app, limits, observed, bell } = workerData as ServicesThreadData;
 
 const keyValue = await createKeyValue(redisUrl, app, limits);
 const services = keyValueServices(keyValue) as unknown as Record<keyof ThreadServices, (...args: unknown[]) => Promise<SlotValue>>;
-const slots = new Set<SlotServer>();
+const slots = new SlotHost(bell);
 
 /** Calls waiting to be reported to the main thread, sent together once this turn ends. */
 let observations: ObservedThreadCall[] = [];
@@ -52,9 +52,7 @@ async function serve(request: SlotValue): Promise<SlotValue> {
 parent.on('message', (message: ToServicesThread) => {
   switch (message.type) {
     case 'connect': {
-      const slot = serveCallSlot(message.memory, message.port, serve, observed);
-      slots.add(slot);
-      message.port.once('close', () => slots.delete(slot));
+      slots.add(message.memory, message.port, serve, observed);
       return;
     }
     case 'call': {
@@ -68,7 +66,7 @@ parent.on('message', (message: ToServicesThread) => {
       return;
     }
     case 'close':
-      for (const slot of slots) slot.close();
+      slots.close();
       void keyValue.close().finally(() => {
         parent.postMessage({ type: 'closed' });
         parent.close();

@@ -14,7 +14,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { deserializeError, type SerializedError } from '../executor/pool/protocol.js';
 import type { KeyValueLimits } from '../kv/limits.js';
 import type { KeyValue } from '../kv/store.js';
-import { closeSlotMemory, createSlotMemory } from './call-slot.js';
+import { closeSlotMemory, createDoorbell, createSlotMemory } from './call-slot.js';
 import type { ObservedThreadCall, ServicesConnector, ThreadServiceName, ThreadServices } from './contract.js';
 
 export interface ServicesThreadData {
@@ -23,6 +23,8 @@ export interface ServicesThreadData {
   limits: KeyValueLimits;
   /** Whether guest calls are reported back (metrics or tracing are on). */
   observed: boolean;
+  /** Rung by every worker's requests. */
+  bell: SharedArrayBuffer;
 }
 
 export type ToServicesThread =
@@ -61,7 +63,8 @@ const SCRIPT = new URL('./services-thread-main.js', import.meta.url);
  */
 export function startServicesThread(options: ServicesThreadOptions): ServicesThread {
   const { observe } = options;
-  const data: ServicesThreadData = { redisUrl: options.redisUrl, app: options.app, limits: options.limits, observed: observe !== undefined };
+  const bell = createDoorbell();
+  const data: ServicesThreadData = { redisUrl: options.redisUrl, app: options.app, limits: options.limits, observed: observe !== undefined, bell };
   const thread = new Worker(SCRIPT, { workerData: data });
   const answers = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
   let nextId = 0;
@@ -117,7 +120,7 @@ export function startServicesThread(options: ServicesThreadOptions): ServicesThr
       if (exited) closeSlotMemory(memory);
       else slots.push(memory);
       thread.postMessage({ type: 'connect', memory, port: port1 } satisfies ToServicesThread, [port1]);
-      return { lane: { memory, port: port2 }, transfer: [port2] };
+      return { lane: { memory, port: port2, bell }, transfer: [port2] };
     },
     close() {
       closing ??= (async () => {
