@@ -5,9 +5,12 @@
  * driver for embedded key-value, ioredis for redis mode, `fetch` for outbound HTTP. The latency
  * of one key-value get is also measured call by call inside the guest, idle and while `wrk`, a
  * separate process, loads the same app with HTTP requests: the main thread is then busy, and a
- * call that needs its event loop waits its turn.
+ * call that needs its event loop waits its turn. Gets are made by two guests: the JavaScript one
+ * shows what a componentize-js author sees, StarlingMonkey's own side of each call included; the
+ * WAT one, whose side of a call is a few instructions, shows what the host call itself costs.
  */
 import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -16,14 +19,16 @@ import { createLogger } from '../src/log.js';
 import { createMemoryKeyValue } from '../src/kv/memory.js';
 import { loadManifest } from '../src/app-manifest.js';
 import { httpUrl } from '../test/support/harness.js';
+import { writeWatComponent } from '../test/support/wat-components.js';
 import { loadGenerator, wrk } from './lib/load.js';
 import { percentile, ratioAtLeast, ratioRow, valueAtLeast, valueAtMost, type Row } from './lib/report.js';
 import type { BenchContext } from './context.js';
 
 const KV_CALLS = 20_000;
-/** Gets timed one by one in each of `TIMED_EVENTS` events. */
-const TIMED_GETS = 2_000;
-const TIMED_EVENTS = 3;
+/** Gets timed one by one, in one event, for percentiles. */
+const TIMED_GETS = 6_000;
+/** Calls each guest makes before anything is measured. */
+const WARM_UP_CALLS = 40_000;
 const WRK_SECONDS = 8;
 /** Lets wrk's connections open and the app settle under load before gets are timed. */
 const WRK_SETTLE_MS = 1_500;
@@ -41,28 +46,44 @@ async function sequential(calls: number, one: () => Promise<unknown>): Promise<n
   });
 }
 
+/** POSTs `body` to `path` of `app` and returns the answer's text, failing on any status but 200. */
+async function post(app: App, path: string, body: string): Promise<string> {
+  const res = await fetch(`${httpUrl(app)}${path}`, { method: 'POST', body });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${path} answered HTTP ${res.status}: ${text}`);
+  return text;
+}
+
+/** Calls per second of `op` made `n` times in a row by the JavaScript guest. */
 async function inGuest(app: App, op: string, n: number, url?: string): Promise<number> {
-  const base = httpUrl(app);
   const call = async (count: number) => {
-    const res = await fetch(`${base}/capabilities`, { method: 'POST', body: JSON.stringify({ op, n: count, url }) });
-    const done = Number(await res.text());
-    if (res.status !== 200 || done !== count) throw new Error(`the guest made ${done} of ${count} ${op} calls (HTTP ${res.status})`);
+    const done = Number(await post(app, '/capabilities', JSON.stringify({ op, n: count, url })));
+    if (done !== count) throw new Error(`the guest made ${done} of ${count} ${op} calls`);
   };
-  await call(Math.ceil(n / 10));
   return rate(n, () => call(n));
 }
 
-/** Each get's time in microseconds, as the guest measured it around the call. */
-async function timedGets(app: App): Promise<number[]> {
-  const micros: number[] = [];
-  for (let i = 0; i < TIMED_EVENTS; i++) {
-    const res = await fetch(`${httpUrl(app)}/capabilities`, { method: 'POST', body: JSON.stringify({ op: 'get-timed', n: TIMED_GETS }) });
-    if (res.status !== 200) throw new Error(`timed gets failed: HTTP ${res.status} ${await res.text()}`);
-    micros.push(...(JSON.parse(await res.text()) as number[]));
-  }
-  return micros.sort((a, b) => a - b);
+/** Each of `n` gets' time in microseconds, as the JavaScript guest measured it around the call. */
+async function jsTimedGets(app: App, n: number): Promise<number[]> {
+  return JSON.parse(await post(app, '/capabilities', JSON.stringify({ op: 'get-timed', n }))) as number[];
 }
 
+/** Each of `n` gets' time in microseconds, as the WAT guest measured it around the call. */
+async function watTimedGets(app: App, n: number): Promise<number[]> {
+  const res = await fetch(`${httpUrl(app)}/kv-wat`, { method: 'POST', body: String(n) });
+  const body = new Uint8Array(await res.arrayBuffer());
+  if (res.status !== 200) throw new Error(`/kv-wat answered HTTP ${res.status}: ${new TextDecoder().decode(body)}`);
+  return [...new Uint32Array(body.buffer, body.byteOffset, body.byteLength / 4)].map((ns) => Math.round(ns / 100) / 10);
+}
+
+/** Gets per second made by `timed` (`n` in one event), with every call's time sorted. */
+async function getLoop(n: number, timed: (n: number) => Promise<number[]>): Promise<{ rate: number; micros: number[] }> {
+  let micros: number[] = [];
+  const perSecond = await rate(n, async () => {
+    micros = await timed(n);
+  });
+  return { rate: perSecond, micros: micros.sort((a, b) => a - b) };
+}
 
 /** Runs `measure` while wrk loads `url` from its own process; returns its result and wrk's rate. */
 async function underHttpLoad<T>(url: string, measure: () => Promise<T>): Promise<{ result: T; requestsPerSecond: number }> {
@@ -72,13 +93,48 @@ async function underHttpLoad<T>(url: string, measure: () => Promise<T>): Promise
   return { result, requestsPerSecond: (await load).rps };
 }
 
+/** The bench app's JavaScript components beside the WAT key-value guest, written into `ctx.dir`. */
+async function writeManifest(ctx: BenchContext): Promise<string> {
+  await writeWatComponent(ctx.dir, 'kv-get-timed');
+  const manifest = join(ctx.dir, 'capabilities.toml');
+  await writeFile(
+    manifest,
+    `spindle_manifest_version = 1
+[application]
+name = "bench-capabilities"
+[[trigger.http]]
+route = "/js-pooled"
+component = "js-pooled"
+[[trigger.http]]
+route = "/capabilities"
+component = "capabilities"
+[[trigger.http]]
+route = "/kv-wat"
+component = "kv-wat"
+[component.js-pooled]
+source = "${ctx.appDir}/build/hello.wasm"
+max_concurrency = 1000
+[component.capabilities]
+source = "${ctx.appDir}/build/capabilities.wasm"
+key_value_stores = ["bench"]
+allowed_outbound_hosts = ["http://127.0.0.1:*"]
+timeout = "2m"
+[component.kv-wat]
+source = "kv-get-timed.wasm"
+key_value_stores = ["bench"]
+timeout = "2m"
+`,
+  );
+  return manifest;
+}
+
 /**
- * Runs `use` on the bench app. `quiet` keeps the log to errors: wrk drops its connections
- * mid-request when its time is up, and each would be a warning.
+ * Runs `use` on the app. The log is kept to errors: wrk drops its connections mid-request when
+ * its time is up, and each would be a warning.
  */
-async function withApp<T>(ctx: BenchContext, redis: string | undefined, use: (app: App) => Promise<T>, quiet = false): Promise<T> {
-  const loaded = await loadManifest(join(ctx.appDir, 'spindle.toml'));
-  const app = await startApp(loaded, { listen: '127.0.0.1:0', workers: 1, cacheDir: ctx.cacheDir, logger: createLogger({ level: quiet ? 'error' : 'warn' }), ...(redis ? { redis } : {}) });
+async function withApp<T>(ctx: BenchContext, manifest: string, redis: string | undefined, use: (app: App) => Promise<T>): Promise<T> {
+  const loaded = await loadManifest(manifest);
+  const app = await startApp(loaded, { listen: '127.0.0.1:0', workers: 1, cacheDir: ctx.cacheDir, logger: createLogger({ level: 'error' }), ...(redis ? { redis } : {}) });
   try {
     return await use(app);
   } finally {
@@ -86,64 +142,87 @@ async function withApp<T>(ctx: BenchContext, redis: string | undefined, use: (ap
   }
 }
 
+/**
+ * Runs the guests' loops until V8 has tiered their code up: StarlingMonkey's interpreter runs
+ * 2-4 times slower for its first tens of thousands of host calls. Figures are for warm guests.
+ */
+async function warmUp(app: App): Promise<void> {
+  await post(app, '/capabilities', JSON.stringify({ op: 'increment', n: WARM_UP_CALLS }));
+  await post(app, '/capabilities', JSON.stringify({ op: 'get', n: WARM_UP_CALLS }));
+  await watTimedGets(app, WARM_UP_CALLS);
+}
+
+const latencyRow = (name: string, sorted: number[], extra = ''): Row => ({
+  group: 'capabilities',
+  name,
+  value: percentile(sorted, 99),
+  unit: 'µs p99',
+  detail: `p50 ${percentile(sorted, 50)} µs, ${sorted.length} calls${extra}`,
+});
+
 export async function benchCapabilities(ctx: BenchContext): Promise<Row[]> {
   const rows: Row[] = [];
   const row = (name: string, value: number, baseline?: Row): Row => {
     const r: Row = { group: 'capabilities', name, value, unit: 'calls/s' };
     return baseline ? ratioRow(r, baseline) : r;
   };
+  const manifest = await writeManifest(ctx);
+  const perCallTarget = valueAtLeast(1e6 / 15, '≤ 15 µs per call');
 
-  ctx.progress(`capabilities: key-value, embedded, ${KV_CALLS} calls`);
+  ctx.progress(`capabilities: key-value, embedded, ${KV_CALLS} calls, then get latency idle and under wrk load (${WRK_SECONDS} s)`);
   const memory = createMemoryKeyValue();
   const memIncrement = row('memory driver increment, main thread', await sequential(KV_CALLS, () => memory.increment('bench', 'counter', 1n)));
   const memGet = row('memory driver get, main thread', await sequential(KV_CALLS, () => memory.get('bench', 'counter')));
   await memory.close();
-  const embedded = await withApp(ctx, undefined, async (app) => ({
-    increment: await inGuest(app, 'increment', KV_CALLS),
-    get: await inGuest(app, 'get', KV_CALLS),
-  }));
-  rows.push(memIncrement, row('guest key-value increment, embedded', embedded.increment, memIncrement));
-  const guestGet = row('guest key-value get, embedded', embedded.get, memGet);
-  guestGet.target = valueAtLeast(1e6 / 15, '≤ 15 µs per call');
-  rows.push(memGet, guestGet);
-
-  ctx.progress(`capabilities: key-value get latency, embedded, idle and under wrk load (${WRK_SECONDS} s)`);
-  const latency = await withApp(
-    ctx,
-    undefined,
-    async (app) => ({
-      idle: await timedGets(app),
-      loaded: loadGenerator === 'wrk' ? await underHttpLoad(`${httpUrl(app)}/js-pooled`, () => timedGets(app)) : undefined,
-    }),
-    true,
-  );
-  const latencyRow = (name: string, sorted: number[], extra = ''): Row => ({
-    group: 'capabilities',
-    name,
-    value: percentile(sorted, 99),
-    unit: 'µs p99',
-    detail: `p50 ${percentile(sorted, 50)} µs, ${sorted.length} calls${extra}`,
+  const embedded = await withApp(ctx, manifest, undefined, async (app) => {
+    await warmUp(app);
+    const measured = {
+      increment: await inGuest(app, 'increment', KV_CALLS),
+      get: await inGuest(app, 'get', KV_CALLS),
+      wat: await getLoop(KV_CALLS, (n) => watTimedGets(app, n)),
+      jsIdle: await jsTimedGets(app, TIMED_GETS),
+    };
+    const timedUnderLoad = async () => ({ js: await jsTimedGets(app, TIMED_GETS), wat: await watTimedGets(app, TIMED_GETS) });
+    const loaded = loadGenerator === 'wrk' ? await underHttpLoad(`${httpUrl(app)}/js-pooled`, timedUnderLoad) : undefined;
+    return { ...measured, loaded };
   });
-  const loadedName = 'guest key-value get, embedded, while wrk loads HTTP';
-  const loaded = latency.loaded
-    ? latencyRow(loadedName, latency.loaded.result, `; wrk ${Math.round(latency.loaded.requestsPerSecond)} req/s`)
-    : { group: 'capabilities', name: loadedName, value: NaN, unit: 'µs p99', missing: 'wrk is not installed' };
-  loaded.target = valueAtMost(50, 'p99 ≤ 50 µs');
-  rows.push(latencyRow('guest key-value get, embedded, idle', latency.idle), loaded);
+  rows.push(memIncrement, row('guest key-value increment, embedded', embedded.increment, memIncrement));
+  const jsGet = row('guest key-value get, embedded, JS guest', embedded.get, memGet);
+  jsGet.target = perCallTarget;
+  const watGet = row('guest key-value get, embedded, WAT guest', embedded.wat.rate, memGet);
+  watGet.detail = `p50 ${percentile(embedded.wat.micros, 50)} µs, p99 ${percentile(embedded.wat.micros, 99)} µs per call`;
+  watGet.target = perCallTarget;
+  rows.push(memGet, jsGet, watGet, latencyRow('guest key-value get, embedded, JS guest, idle', embedded.jsIdle.sort((a, b) => a - b)));
+  for (const guest of ['JS', 'WAT'] as const) {
+    const name = `guest key-value get, embedded, ${guest} guest, while wrk loads HTTP`;
+    const loaded = embedded.loaded
+      ? latencyRow(name, embedded.loaded.result[guest === 'JS' ? 'js' : 'wat'].sort((a, b) => a - b), `; wrk ${Math.round(embedded.loaded.requestsPerSecond)} req/s`)
+      : { group: 'capabilities', name, value: NaN, unit: 'µs p99', missing: 'wrk is not installed' };
+    loaded.target = valueAtMost(50, 'p99 ≤ 50 µs');
+    rows.push(loaded);
+  }
 
   ctx.progress(`capabilities: key-value, redis mode, ${KV_CALLS} calls`);
   const redis = new Redis(ctx.redisUrl);
   const redisIncrement = row('ioredis INCRBY, sequential', await sequential(KV_CALLS, () => redis.incrby('bench:counter', 1)));
   const redisGet = row('ioredis GET, sequential', await sequential(KV_CALLS, () => redis.getBuffer('bench:counter')));
   redis.disconnect();
-  const onRedis = await withApp(ctx, ctx.redisUrl, async (app) => ({
-    increment: await inGuest(app, 'increment', KV_CALLS),
-    get: await inGuest(app, 'get', KV_CALLS),
-  }));
+  const onRedis = await withApp(ctx, manifest, ctx.redisUrl, async (app) => {
+    await warmUp(app);
+    return {
+      increment: await inGuest(app, 'increment', KV_CALLS),
+      get: await inGuest(app, 'get', KV_CALLS),
+      wat: await getLoop(KV_CALLS, (n) => watTimedGets(app, n)),
+    };
+  });
   rows.push(redisIncrement, row('guest key-value increment, redis mode', onRedis.increment, redisIncrement));
-  const guestRedisGet = row('guest key-value get, redis mode', onRedis.get, redisGet);
-  guestRedisGet.target = ratioAtLeast(0.8, '≥ 0.8× ioredis');
-  rows.push(redisGet, guestRedisGet);
+  const redisTarget = ratioAtLeast(0.8, '≥ 0.8× ioredis');
+  const jsRedisGet = row('guest key-value get, redis mode, JS guest', onRedis.get, redisGet);
+  jsRedisGet.target = redisTarget;
+  const watRedisGet = row('guest key-value get, redis mode, WAT guest', onRedis.wat.rate, redisGet);
+  watRedisGet.detail = `p50 ${percentile(onRedis.wat.micros, 50)} µs, p99 ${percentile(onRedis.wat.micros, 99)} µs per call`;
+  watRedisGet.target = redisTarget;
+  rows.push(redisGet, jsRedisGet, watRedisGet);
 
   ctx.progress(`capabilities: outbound HTTP, ${FETCH_CALLS} requests`);
   const upstream = createServer((_, res) => res.end('ok'));
@@ -152,7 +231,7 @@ export async function benchCapabilities(ctx: BenchContext): Promise<Row[]> {
   const url = `http://127.0.0.1:${(upstream.address() as { port: number }).port}/`;
   try {
     const fetchBase = row('Node fetch, sequential', await sequential(FETCH_CALLS, async () => (await fetch(url)).arrayBuffer()));
-    const guest = await withApp(ctx, undefined, (app) => inGuest(app, 'fetch', FETCH_CALLS, url));
+    const guest = await withApp(ctx, manifest, undefined, (app) => inGuest(app, 'fetch', FETCH_CALLS, url));
     rows.push(fetchBase, row('guest outbound HTTP (wasi:http), sequential', guest, fetchBase));
   } finally {
     upstream.close();

@@ -256,6 +256,38 @@ export const SANDBOX_COMPONENTS = {
       (local.set $until (i64.add (call $now) (i64.mul (local.get $ms) (i64.const 1000000))))
       (loop $wait (br_if $wait (i64.lt_u (call $now) (local.get $until))))
       (call $ok (i32.const 200) (i32.const 0) (call $data_ptr (local.get $ev)) (call $data_len (local.get $ev))))`,
+  /**
+   * Makes key-value `get("bench", "counter")` the number of times written in decimal in the
+   * event's data and answers with each call's time in nanoseconds, as little-endian u32s; traps
+   * if a call fails. Measures what a host call costs a guest whose own side costs nothing.
+   */
+  'kv-get-timed': `(import "spindle:app/key-value@0.1.0" "get" (func $get (param i32 i32 i32 i32 i32)))
+    (import "wasi:clocks/monotonic-clock@0.2.10" "now" (func $now (result i64)))
+    ${text(128, 'bench')} ${text(136, 'counter')}
+    (func (export "handle") (param $ev i32) (result i32)
+      (local $i i32) (local $n i32) (local $started i64)
+      (block $done (loop $digits
+        (br_if $done (i32.ge_u (local.get $i) (call $data_len (local.get $ev))))
+        (local.set $n (i32.add (i32.mul (local.get $n) (i32.const 10))
+          (i32.sub (i32.load8_u (i32.add (call $data_ptr (local.get $ev)) (local.get $i))) (i32.const 48))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $digits)))
+      ;; The times go from 8192 up; the allocator's area below is reset after every call.
+      (block $room (loop $grow
+        (br_if $room (i32.le_u (i32.add (i32.const 8192) (i32.shl (local.get $n) (i32.const 2))) (i32.shl (memory.size) (i32.const 16))))
+        (if (i32.eq (memory.grow (i32.const 1)) (i32.const -1)) (then unreachable))
+        (br $grow)))
+      (local.set $i (i32.const 0))
+      (block $end (loop $calls
+        (br_if $end (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $started (call $now))
+        (call $get (i32.const 128) (i32.const 5) (i32.const 136) (i32.const 7) (i32.const 2000))
+        (i32.store (i32.add (i32.const 8192) (i32.shl (local.get $i) (i32.const 2))) (i32.wrap_i64 (i64.sub (call $now) (local.get $started))))
+        (if (i32.load8_u (i32.const 2000)) (then unreachable))
+        (global.set $heap (i32.const 4096))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $calls)))
+      (call $ok (i32.const 200) (i32.const 0) (i32.const 8192) (i32.shl (local.get $n) (i32.const 2))))`,
 } satisfies Record<string, string>;
 
 export type WatComponentName = keyof typeof WAT_COMPONENTS | keyof typeof SANDBOX_COMPONENTS;
