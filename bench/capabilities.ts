@@ -33,6 +33,8 @@ const WRK_SECONDS = 8;
 /** Lets wrk's connections open and the app settle under load before gets are timed. */
 const WRK_SETTLE_MS = 1_500;
 const FETCH_CALLS = 2_000;
+/** Keys one get-many of the JavaScript guest reads (`MANY` in bench/app/src/capabilities.js). */
+const KEYS_PER_GET_MANY = 10;
 
 async function rate(calls: number, run: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
@@ -179,6 +181,7 @@ export async function benchCapabilities(ctx: BenchContext): Promise<Row[]> {
     const measured = {
       increment: await inGuest(app, 'increment', KV_CALLS),
       get: await inGuest(app, 'get', KV_CALLS),
+      getMany: KEYS_PER_GET_MANY * (await inGuest(app, 'get-many', KV_CALLS / KEYS_PER_GET_MANY)),
       wat: await getLoop(KV_CALLS, (n) => watTimedGets(app, n)),
       jsIdle: await jsTimedGets(app, TIMED_GETS),
     };
@@ -192,7 +195,8 @@ export async function benchCapabilities(ctx: BenchContext): Promise<Row[]> {
   const watGet = row('guest key-value get, embedded, WAT guest', embedded.wat.rate, memGet);
   watGet.detail = `p50 ${percentile(embedded.wat.micros, 50)} µs, p99 ${percentile(embedded.wat.micros, 99)} µs per call`;
   watGet.target = perCallTarget;
-  rows.push(memGet, jsGet, watGet, latencyRow('guest key-value get, embedded, JS guest, idle', embedded.jsIdle.sort((a, b) => a - b)));
+  const jsGetMany = row(`guest key-value get-many, ${KEYS_PER_GET_MANY} keys a call, embedded, JS guest (keys/s)`, embedded.getMany, memGet);
+  rows.push(memGet, jsGet, watGet, jsGetMany, latencyRow('guest key-value get, embedded, JS guest, idle', embedded.jsIdle.sort((a, b) => a - b)));
   for (const guest of ['JS', 'WAT'] as const) {
     const name = `guest key-value get, embedded, ${guest} guest, while wrk loads HTTP`;
     const loaded = embedded.loaded
@@ -212,6 +216,7 @@ export async function benchCapabilities(ctx: BenchContext): Promise<Row[]> {
     return {
       increment: await inGuest(app, 'increment', KV_CALLS),
       get: await inGuest(app, 'get', KV_CALLS),
+      getMany: KEYS_PER_GET_MANY * (await inGuest(app, 'get-many', KV_CALLS / KEYS_PER_GET_MANY)),
       wat: await getLoop(KV_CALLS, (n) => watTimedGets(app, n)),
     };
   });
@@ -222,7 +227,8 @@ export async function benchCapabilities(ctx: BenchContext): Promise<Row[]> {
   const watRedisGet = row('guest key-value get, redis mode, WAT guest', onRedis.wat.rate, redisGet);
   watRedisGet.detail = `p50 ${percentile(onRedis.wat.micros, 50)} µs, p99 ${percentile(onRedis.wat.micros, 99)} µs per call`;
   watRedisGet.target = redisTarget;
-  rows.push(redisGet, jsRedisGet, watRedisGet);
+  const jsRedisGetMany = row(`guest key-value get-many, ${KEYS_PER_GET_MANY} keys a call, redis mode, JS guest (keys/s)`, onRedis.getMany, redisGet);
+  rows.push(redisGet, jsRedisGet, watRedisGet, jsRedisGetMany);
 
   ctx.progress(`capabilities: outbound HTTP, ${FETCH_CALLS} requests`);
   const upstream = createServer((_, res) => res.end('ok'));

@@ -44,6 +44,12 @@ export const kv = {
   /** Adds `delta` (default 1) to the integer at `key`, atomically; returns the new value. */
   increment: (store: string, key: string, delta = 1): number => Number(keyValue.increment(store, key, BigInt(delta))),
   listKeys: (store: string, prefix = ''): string[] => keyValue.listKeys(store, prefix),
+  /** The values at `keys`, in their order, in one call (one Redis round trip in redis mode). */
+  getMany: (store: string, keys: string[]): Array<Uint8Array | undefined> => keyValue.getMany(store, keys),
+  /** Sets every entry, all or none, in one call. */
+  setMany(store: string, entries: Array<[string, Payload]>, options: SetOptions = {}): void {
+    keyValue.setMany(store, entries.map(([key, value]) => [key, encode(value)]), options.ttlMs === undefined ? undefined : BigInt(options.ttlMs));
+  },
 };
 
 /** Publishes on a channel granted by `publish_channels`. */

@@ -176,6 +176,22 @@ for (const mode of ['embedded', 'redis'] as const) {
       assert.equal(await ok({ op: 'exists', store: 'scores', key: 'card:1' }), false);
     });
 
+    it('reads and writes many keys in one call, in order, all or none, and refuses what passes the batch bounds', async () => {
+      const entries = Array.from({ length: 50 }, (_, i) => [`many:${i}`, `value ${i} ✓`]);
+      assert.equal(await ok({ op: 'setMany', store: 'scores', entries }), null);
+      const keys = ['many:49', 'missing', ...entries.map(([key]) => key)];
+      assert.deepEqual(await ok({ op: 'getMany', store: 'scores', keys }), ['value 49 ✓', null, ...entries.map(([, value]) => value)]);
+      assert.deepEqual(await ok({ op: 'getMany', store: 'scores', keys: [] }), []);
+      const tooLong = [['many:ok', 'fine'], ['k'.repeat(2_000), 'key over max_key_size']];
+      const { result } = await call('granted', { op: 'setMany', store: 'scores', entries: tooLong });
+      assert.equal((result.err as { tag: string }).tag, 'invalid');
+      assert.equal(await ok({ op: 'get', store: 'scores', key: 'many:ok' }), null, 'no entry of a refused batch was set');
+      const { result: many } = await call('granted', { op: 'getMany', store: 'scores', keys: Array.from({ length: 1_001 }, (_, i) => `k${i}`) });
+      assert.deepEqual(many.err, { tag: 'invalid', val: 'get-many of 1001 keys in store "scores" names more than 1000 keys; split it' });
+      const { result: denied } = await call('granted', { op: 'getMany', store: 'secrets', keys: ['k'] });
+      assert.equal((denied.err as { tag: string }).tag, 'denied');
+    });
+
     it('expires a key set with a time to live', async () => {
       await ok({ op: 'set', store: 'scores', key: 'session', value: 'live', ttlMs: 200 });
       assert.equal(await ok({ op: 'get', store: 'scores', key: 'session' }), 'live');

@@ -37,6 +37,15 @@ function contract(name: string, make: (app: string) => KeyValue) {
       assert.deepEqual(await kv.get('s', 'bin'), value);
     });
 
+    it('reads and writes many keys at once, in order, with one time to live for all', async () => {
+      assert.deepEqual(await kv.getMany('m', []), []);
+      await kv.setMany('m', [['x', bytes('1')], ['y', bytes('2')], ['x', bytes('3')]]);
+      await kv.setMany('m', [['brief', bytes('b')], ['brief2', bytes('c')]], 150);
+      assert.deepEqual((await kv.getMany('m', ['y', 'none', 'x', 'brief', 'y'])).map(text), ['2', undefined, '3', 'b', '2'], 'the last write of a key wins');
+      await sleep(300);
+      assert.deepEqual((await kv.getMany('m', ['brief', 'brief2', 'x'])).map(text), [undefined, undefined, '3']);
+    });
+
     it('keeps stores apart', async () => {
       await kv.set('a', 'same', bytes('in a'));
       await kv.set('b', 'same', bytes('in b'));

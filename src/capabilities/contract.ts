@@ -113,6 +113,8 @@ export interface HostServices {
   kvExists(store: string, key: string): Promise<boolean>;
   kvIncrement(store: string, key: string, delta: bigint): Promise<bigint>;
   kvListKeys(store: string, prefix: string): Promise<string[]>;
+  kvGetMany(store: string, keys: string[]): Promise<Array<Uint8Array | undefined>>;
+  kvSetMany(store: string, entries: Array<[string, Uint8Array]>, ttlMs?: number): Promise<void>;
   fetch(request: OutgoingRequestData, timeoutMs: number): Promise<IncomingResponseData>;
   /** Spin's outbound Redis: `command` on the Redis at `address` (a `redis://` URL the guest was allowed). */
   redisExecute(address: string, command: string, args: RedisArgument[]): Promise<RedisReply>;
@@ -124,7 +126,7 @@ export interface HostServices {
  * The calls the services thread answers (`services-thread.ts`) with the store connections it
  * owns, so they never wait for the main thread's event loop; the main thread serves the rest.
  */
-export const THREAD_SERVICES = ['kvGet', 'kvSet', 'kvDelete', 'kvExists', 'kvIncrement', 'kvListKeys'] as const satisfies ReadonlyArray<keyof HostServices>;
+export const THREAD_SERVICES = ['kvGet', 'kvSet', 'kvDelete', 'kvExists', 'kvIncrement', 'kvListKeys', 'kvGetMany', 'kvSetMany'] as const satisfies ReadonlyArray<keyof HostServices>;
 export type ThreadServiceName = (typeof THREAD_SERVICES)[number];
 export type ThreadServices = Pick<HostServices, ThreadServiceName>;
 

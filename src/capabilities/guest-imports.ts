@@ -99,6 +99,9 @@ export function capabilityImports(host: CapabilityHost): Record<SpindleInterface
       exists: (name: string, key: string) => kv(name, (s) => s.kvExists(name, key)),
       increment: (name: string, key: string, delta: bigint) => kv(name, (s) => s.kvIncrement(name, key, delta)),
       listKeys: (name: string, prefix: string) => kv(name, (s) => s.kvListKeys(name, prefix)),
+      getMany: (name: string, keys: string[]) => kv(name, (s) => s.kvGetMany(name, keys)),
+      setMany: (name: string, entries: Array<[string, Uint8Array]>, ttlMs?: bigint) =>
+        kv(name, (s) => s.kvSetMany(name, entries, ttlMs === undefined ? undefined : Number(ttlMs))),
     },
     'spindle:app/variables': {
       get(name: string) {

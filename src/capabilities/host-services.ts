@@ -61,6 +61,8 @@ export function keyValueServices(kv: KeyValue): ThreadServices {
     kvExists: (store, key) => kv.exists(store, key),
     kvIncrement: (store, key, delta) => kv.increment(store, key, delta).catch(invalidAsCapabilityError),
     kvListKeys: (store, prefix) => kv.listKeys(store, prefix),
+    kvGetMany: (store, keys) => kv.getMany(store, keys).catch(invalidAsCapabilityError),
+    kvSetMany: (store, entries, ttlMs) => kv.setMany(store, entries, ttlMs).catch(invalidAsCapabilityError),
   };
 }
 

@@ -112,6 +112,8 @@ export function startServicesThread(options: ServicesThreadOptions): ServicesThr
       exists: (store, key) => call('kvExists', store, key),
       increment: (store, key, delta) => call('kvIncrement', store, key, delta),
       listKeys: (store, prefix) => call('kvListKeys', store, prefix),
+      getMany: (store, keys) => call('kvGetMany', store, keys),
+      setMany: (store, entries, ttlMs) => call('kvSetMany', store, entries, ttlMs),
       close: () => Promise.resolve(),
     },
     connectWorker() {

@@ -230,13 +230,11 @@ export function spinImports(host: CapabilityHost, policy: OutboundPolicy): Recor
         throw { tag: 'store-error', val: other(`compare-and-swap is ${UNSUPPORTED}`) };
       },
     },
+    // One crossing to the store for the whole batch, as `spindle:app/key-value`'s get-many and set-many.
     'wasi:keyvalue/batch@0.2.0-draft2': {
       getMany: (bucket: Bucket, keys: string[]) =>
-        keys.map((key) => {
-          const value = bucket.get(key);
-          return value === undefined ? undefined : [key, value];
-        }),
-      setMany: (bucket: Bucket, pairs: Array<[string, Uint8Array]>) => pairs.forEach(([key, value]) => bucket.set(key, value)),
+        kv('key-value', (s) => s.kvGetMany(bucket.label, keys)).map((value, i) => (value === undefined ? undefined : [keys[i]!, value])),
+      setMany: (bucket: Bucket, pairs: Array<[string, Uint8Array]>) => kv('key-value', (s) => s.kvSetMany(bucket.label, pairs)),
       deleteMany: (bucket: Bucket, keys: string[]) => keys.forEach((key) => bucket.delete(key)),
     },
     'fermyon:spin/llm@2.0.0': {

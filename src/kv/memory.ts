@@ -95,6 +95,27 @@ export function createMemoryKeyValue(limits: StoreLimits = UNBOUNDED): KeyValue 
       const store = storeOf(name);
       return [...store.entries.keys()].filter((key) => key.startsWith(prefix) && live(store, key)).sort();
     },
+    async getMany(name, keys) {
+      const store = storeOf(name);
+      return keys.map((key) => live(store, key)?.value.slice());
+    },
+    async setMany(name, entries, ttlMs) {
+      const store = storeOf(name);
+      const expiresAt = ttlMs === undefined ? {} : { expiresAt: performance.now() + ttlMs };
+      /** What each key held before, to put back if an entry passes a bound. */
+      const before = new Map<string, Entry | undefined>();
+      try {
+        for (const [key, value] of entries) {
+          if (!before.has(key)) before.set(key, live(store, key));
+          put(name, key, { value: value.slice(), ...expiresAt });
+        }
+      } catch (err) {
+        // The store held every old entry within its bounds, so putting them back cannot fail.
+        for (const key of before.keys()) remove(store, key);
+        for (const [key, entry] of before) if (entry) put(name, key, entry);
+        throw err;
+      }
+    },
     async close() {
       clearInterval(sweep);
       stores.clear();

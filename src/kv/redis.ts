@@ -87,6 +87,22 @@ export function createRedisKeyValue(options: RedisKeyValueOptions): KeyValue {
       } while (cursor !== '0');
       return [...keys].sort();
     }),
+    getMany: on(async (store: string, keys: string[]) => {
+      if (keys.length === 0) return [];
+      const values = await (await redis()).mgetBuffer(...keys.map((key) => keyOf(store, key)));
+      return values.map((value) => (value === null ? undefined : new Uint8Array(value)));
+    }),
+    setMany: on(async (store: string, entries: Array<[string, Uint8Array]>, ttlMs?: number) => {
+      if (entries.length === 0) return;
+      const multi = (await redis()).multi();
+      for (const [key, value] of entries) {
+        if (ttlMs === undefined) multi.set(keyOf(store, key), Buffer.from(value));
+        else multi.set(keyOf(store, key), Buffer.from(value), 'PX', Math.max(1, Math.ceil(ttlMs)));
+      }
+      const results = await multi.exec();
+      const failed = results?.find(([err]) => err);
+      if (!results || failed) throw new Error(`the transaction setting ${entries.length} keys failed${failed ? `: ${failed[0]!.message}` : ''}`);
+    }),
     async close() {
       if (client.status !== 'end' && client.status !== 'wait') await client.quit().catch(() => client.disconnect());
       else client.disconnect();

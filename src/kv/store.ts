@@ -18,6 +18,10 @@ export interface KeyValue {
   increment(store: string, key: string, delta: bigint): Promise<bigint>;
   /** Keys starting with `prefix`, sorted. */
   listKeys(store: string, prefix: string): Promise<string[]>;
+  /** The values at `keys`, in their order. */
+  getMany(store: string, keys: string[]): Promise<Array<Uint8Array | undefined>>;
+  /** Sets every entry, all or none, each expiring `ttlMs` from now when given. */
+  setMany(store: string, entries: Array<[string, Uint8Array]>, ttlMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 

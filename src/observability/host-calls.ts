@@ -19,6 +19,8 @@ const CAPABILITY: Record<keyof HostServices, string> = {
   kvExists: 'key-value',
   kvIncrement: 'key-value',
   kvListKeys: 'key-value',
+  kvGetMany: 'key-value',
+  kvSetMany: 'key-value',
   fetch: 'outgoing-http',
   redisExecute: 'redis',
   sqliteExecute: 'sqlite',

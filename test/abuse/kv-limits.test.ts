@@ -72,6 +72,11 @@ for (const mode of ['embedded', 'redis'] as const) {
       await call({ op: 'delete', store: 's', key: 'v' });
     });
 
+    it('refuses a set-many carrying a value past max_value_size, setting none of it', async () => {
+      refused(await call({ op: 'setMany', store: 's', entries: [['first', 'fine'], ['big', 'x'.repeat(1025)]] }), 'max_value_size');
+      assert.deepEqual(await call({ op: 'exists', store: 's', key: 'first' }), { ok: false });
+    });
+
     it('refuses a key past max_key_size, for set and increment', async () => {
       refused(await set('k'.repeat(65), 1), 'max_key_size');
       refused(await call({ op: 'increment', store: 's', key: 'k'.repeat(65), delta: 1 }), 'max_key_size');
@@ -87,6 +92,15 @@ for (const mode of ['embedded', 'redis'] as const) {
         await call({ op: 'delete', store: 's', key: 'a' });
         assert.deepEqual(await set('d', 10), { ok: null }, 'a deleted key frees its room');
         for (const key of ['b', 'c', 'd']) await call({ op: 'delete', store: 's', key });
+      });
+
+      it('sets none of a set-many whose entries would pass max_store_keys, and keeps what they overwrote', async () => {
+        for (const key of ['a', 'b']) assert.deepEqual(await set(key, 10), { ok: null });
+        refused(await call({ op: 'setMany', store: 's', entries: [['a', 'new a'], ['c', 'c'], ['d', 'd']] }), 'max_store_keys');
+        assert.deepEqual((await call({ op: 'getMany', store: 's', keys: ['a', 'b', 'c', 'd'] })).ok, ['x'.repeat(10), 'x'.repeat(10), null, null]);
+        assert.deepEqual(await call({ op: 'setMany', store: 's', entries: [['a', 'new a'], ['c', 'c']] }), { ok: null }, 'a batch within the bound is set whole');
+        assert.deepEqual((await call({ op: 'getMany', store: 's', keys: ['a', 'c'] })).ok, ['new a', 'c']);
+        for (const key of ['a', 'b', 'c']) await call({ op: 'delete', store: 's', key });
       });
 
       it('stops a store at max_store_size, counting keys and values', async () => {

@@ -94,6 +94,16 @@ const PRELUDE = `
     (i32.const 512))
   (func $data_ptr (param $ev i32) (result i32) (i32.load (i32.add (local.get $ev) (i32.const 60))))
   (func $data_len (param $ev i32) (result i32) (i32.load (i32.add (local.get $ev) (i32.const 64))))
+  ;; The event's data read as a decimal number.
+  (func $data_number (param $ev i32) (result i32)
+    (local $i i32) (local $n i32)
+    (block $done (loop $digits
+      (br_if $done (i32.ge_u (local.get $i) (call $data_len (local.get $ev))))
+      (local.set $n (i32.add (i32.mul (local.get $n) (i32.const 10))
+        (i32.sub (i32.load8_u (i32.add (call $data_ptr (local.get $ev)) (local.get $i))) (i32.const 48))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $digits)))
+    (local.get $n))
 `;
 
 /** The bytes of `text` as a WAT data string. */
@@ -198,14 +208,7 @@ export const WAT_COMPONENTS = {
       (call $ok (i32.const 200) (i32.const 6) (i32.const 800) (i32.const ${SMUGGLED.length})))`,
   /** Replies with the status written in decimal in the event's data, whatever it is. */
   status: `(func (export "handle") (param $ev i32) (result i32)
-      (local $i i32) (local $n i32)
-      (block $done (loop $digits
-        (br_if $done (i32.ge_u (local.get $i) (call $data_len (local.get $ev))))
-        (local.set $n (i32.add (i32.mul (local.get $n) (i32.const 10))
-          (i32.sub (i32.load8_u (i32.add (call $data_ptr (local.get $ev)) (local.get $i))) (i32.const 48))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $digits)))
-      (call $ok (local.get $n) (i32.const 0) (i32.const 0) (i32.const 0)))`,
+      (call $ok (call $data_number (local.get $ev)) (i32.const 0) (i32.const 0) (i32.const 0)))`,
 } satisfies Record<string, string>;
 
 /** Components of the `sandbox` world, probing what WASI lets them see. */
@@ -266,12 +269,7 @@ export const SANDBOX_COMPONENTS = {
     ${text(128, 'bench')} ${text(136, 'counter')}
     (func (export "handle") (param $ev i32) (result i32)
       (local $i i32) (local $n i32) (local $started i64)
-      (block $done (loop $digits
-        (br_if $done (i32.ge_u (local.get $i) (call $data_len (local.get $ev))))
-        (local.set $n (i32.add (i32.mul (local.get $n) (i32.const 10))
-          (i32.sub (i32.load8_u (i32.add (call $data_ptr (local.get $ev)) (local.get $i))) (i32.const 48))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $digits)))
+      (local.set $n (call $data_number (local.get $ev)))
       ;; The times go from 8192 up; the allocator's area below is reset after every call.
       (block $room (loop $grow
         (br_if $room (i32.le_u (i32.add (i32.const 8192) (i32.shl (local.get $n) (i32.const 2))) (i32.shl (memory.size) (i32.const 16))))

@@ -1,10 +1,14 @@
 // Makes `n` calls of one capability in a row and answers with how many succeeded; `get-timed`
 // answers with each call's time in microseconds instead, for percentiles.
-import { get, increment } from 'spindle:app/key-value@0.1.0';
+import { get, getMany, increment } from 'spindle:app/key-value@0.1.0';
+
+/** What one get-many reads: as many keys as `KEYS_PER_GET_MANY` in bench/capabilities.ts. */
+const MANY = Array.from({ length: 10 }, () => 'counter');
 
 const CALLS = {
   increment: () => increment('bench', 'counter', 1n),
   get: () => get('bench', 'counter'),
+  'get-many': () => getMany('bench', MANY),
 };
 
 export async function handle(event) {
