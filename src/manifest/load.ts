@@ -72,7 +72,10 @@ export async function parseManifestText(text: string, file: string, options: Loa
     translationWarnings.push(...spin.warnings);
   }
 
+  // A manifest is parsed once per start: zod's fast path would generate and compile a parser
+  // for every object schema first (about half of the parse, on the way to the first request).
   const parsed = manifestSchema.safeParse(data, {
+    jitless: true,
     error: (issue) => (issue.input === undefined && issue.code === 'invalid_type' ? 'missing required field' : undefined),
   });
   if (!parsed.success) throw new ManifestError(file, parsed.error.issues.map(toProblem).map((p) => ({ ...p, path: fieldPath(p.path) })));
