@@ -16,6 +16,7 @@ import type { KeyValueLimits } from '../kv/limits.js';
 import type { KeyValue } from '../kv/store.js';
 import { closeSlotMemory, createDoorbell, createSlotMemory } from './call-slot.js';
 import type { ObservedThreadCall, ServicesConnector, ThreadServiceName, ThreadServices } from './contract.js';
+import { threadEntry } from '../util/thread-entry.js';
 
 export interface ServicesThreadData {
   redisUrl: string | undefined;
@@ -55,7 +56,7 @@ export interface ServicesThread extends ServicesConnector {
   close(): Promise<void>;
 }
 
-const SCRIPT = new URL('./services-thread-main.js', import.meta.url);
+const SCRIPT = threadEntry(new URL('./services-thread-main.js', import.meta.url), 'services-thread.js');
 
 /**
  * Starts the thread without waiting for it: calls and worker lanes queue until it is up, so its

@@ -6,9 +6,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { threadEntry } from '../../util/thread-entry.js';
 
 /** The worker's entry, by URL: the pool never imports worker code, it only starts it. */
-const WORKER_SCRIPT = new URL('../worker/main.js', import.meta.url);
+const WORKER_SCRIPT = threadEntry(new URL('../worker/main.js', import.meta.url), 'executor-worker.js');
 
 export interface WorkerThread {
   thread: Worker;
