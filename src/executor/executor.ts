@@ -53,12 +53,36 @@ function librariesOf(manifest: Manifest): Set<string> {
   return new Set(named.filter((id) => !triggered.has(id)));
 }
 
+/**
+ * The glue modules loading finds, as it finds them, for the workers to import while the core
+ * modules still compile; a late listener hears those found already. Once loading is over
+ * (`finished`) listeners are no longer kept: a replacement worker only hears what was found.
+ */
+function glueFinds(): { found(gluePath: string): void; listen(listener: (gluePath: string) => void): void; finished(): void } {
+  const found = new Set<string>();
+  let listeners: Array<(gluePath: string) => void> | undefined = [];
+  return {
+    found(gluePath) {
+      if (found.has(gluePath)) return;
+      found.add(gluePath);
+      for (const listener of listeners ?? []) listener(gluePath);
+    },
+    listen(listener) {
+      listeners?.push(listener);
+      for (const gluePath of found) listener(gluePath);
+    },
+    finished() {
+      listeners = undefined;
+    },
+  };
+}
+
 /** Loads every component of `manifest` a trigger may run; fails with every component that could not load. */
-async function loadComponents(manifest: Manifest, options: ExecutorOptions): Promise<LoadedComponent[]> {
+async function loadComponents(manifest: Manifest, options: ExecutorOptions, onGlue: (gluePath: string) => void): Promise<LoadedComponent[]> {
   const libraries = librariesOf(manifest);
   const entries = Object.entries(manifest.component).filter(([id]) => !libraries.has(id));
   let done = 0;
-  const shared = newCompileCache();
+  const shared = newCompileCache(onGlue);
   const componentSources = new Map(Object.entries(manifest.component).map(([id, config]) => [id, config.source]));
   const results = await Promise.allSettled(
     entries.map(async ([id, config]) => {
@@ -107,10 +131,13 @@ export class Executor {
    * every component that could not load.
    */
   static async load(manifest: Manifest, options: ExecutorOptions): Promise<Executor> {
-    const loading = loadComponents(manifest, options);
+    const glue = glueFinds();
+    const loading = loadComponents(manifest, options, glue.found);
+    loading.then(glue.finished, glue.finished);
     const starting = WorkerPool.start({
       size: workerCount(options.workers),
       guests: loading.then((loaded) => loaded.map((component) => component.guest)),
+      glue: glue.listen,
       logger: options.logger,
       ...(options.hostServices ? { hostServices: options.hostServices } : {}),
       ...(options.servicesThread ? { servicesThread: options.servicesThread } : {}),

@@ -75,10 +75,12 @@ class PrepareError extends Error {
 export interface CompileCache {
   files: Map<string, Promise<CompiledFile>>;
   code: Map<string, Promise<WebAssembly.Module>>;
+  /** Told each file's glue module once transpiled, well before its core modules are compiled. */
+  onGlue?: (gluePath: string) => void;
 }
 
-export function newCompileCache(): CompileCache {
-  return { files: new Map(), code: new Map() };
+export function newCompileCache(onGlue?: (gluePath: string) => void): CompileCache {
+  return { files: new Map(), code: new Map(), ...(onGlue ? { onGlue } : {}) };
 }
 
 async function prepareFile(source: string, maxPages: number, cacheDir: string, shared: CompileCache): Promise<CompiledFile> {
@@ -89,6 +91,7 @@ async function prepareFile(source: string, maxPages: number, cacheDir: string, s
   const transpiled = await transpileFile(source, cacheDir, read).catch((cause) => {
     throw cause instanceof PrepareError ? cause : new PrepareError('transpile', undefined, { cause });
   });
+  shared.onGlue?.(transpiled.gluePath);
   const coreModules = new Map<string, WebAssembly.Module>();
   const coreData = new Map<string, DataImage>();
   // A worker tells a module's data by the module: two core modules of one file with the same

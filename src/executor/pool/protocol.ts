@@ -14,7 +14,11 @@ import type { EventBatch } from './event-batch.js';
 
 /** `run` holds the events in the order the worker is to run them. */
 /** `servicesLane`, when given, is the worker's lane to the services thread (its port transferred). */
-export type ToWorker = { type: 'load'; guests: GuestSpec[]; servicesLane?: ServicesLane } | { type: 'run'; batch: EventBatch };
+export type ToWorker =
+  /** A glue module the components to come import: the worker compiles it while they still load. */
+  | { type: 'preload'; gluePath: string }
+  | { type: 'load'; guests: GuestSpec[]; servicesLane?: ServicesLane }
+  | { type: 'run'; batch: EventBatch };
 
 /** A log record made in a worker, logged by the main thread. */
 export interface WorkerLog {

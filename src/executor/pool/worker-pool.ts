@@ -41,6 +41,11 @@ export interface WorkerPoolOptions {
    * are still being compiled: a worker's own start-up then overlaps the main thread's work.
    */
   guests: GuestSpec[] | Promise<GuestSpec[]>;
+  /**
+   * Tells its listener each glue module the guests will import, as soon as it is known: a
+   * worker compiles it (about 40 ms for componentize-js glue) while the core modules compile.
+   */
+  glue?: (listener: (gluePath: string) => void) => void;
   logger: Logger;
   /** Answers guests' synchronous host calls; without it every host call fails. */
   hostServices?: HostServices;
@@ -89,6 +94,7 @@ function failed(job: Job, kind: Failure['kind'], message: string, cause?: unknow
 
 export class WorkerPool {
   readonly #guests: Promise<GuestSpec[]>;
+  readonly #glue: WorkerPoolOptions['glue'];
   readonly #logger: Logger;
   readonly #hostServices: HostServices | object;
   readonly #servicesThread: ServicesConnector | undefined;
@@ -102,6 +108,7 @@ export class WorkerPool {
     this.#guests = Promise.resolve(options.guests);
     // A failed load is reported by `start`; the rejection must not also go unhandled here.
     this.#guests.catch(() => {});
+    this.#glue = options.glue;
     this.#logger = options.logger;
     this.#hostServices = options.hostServices ?? {};
     this.#servicesThread = options.servicesThread;
@@ -194,6 +201,9 @@ export class WorkerPool {
         } else if (slot.state !== 'failed') {
           this.#lose(slot, `worker ${index} stopped with exit code ${code}`);
         }
+      });
+      this.#glue?.((gluePath) => {
+        if (current() && slot.state === 'loading') thread.postMessage({ type: 'preload', gluePath } satisfies ToWorker);
       });
       this.#guests.then(
         (guests) => {

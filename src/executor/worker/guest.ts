@@ -52,6 +52,11 @@ interface Instantiable {
   imports(): Promise<Record<string, unknown>>;
 }
 
+/** jco's glue at `gluePath`; a module imported once per thread, whoever asks first. */
+export function importGlue(gluePath: string): Promise<{ instantiate: Instantiate }> {
+  return import(pathToFileURL(gluePath).href) as Promise<{ instantiate: Instantiate }>;
+}
+
 /**
  * Imports the glue at `gluePath` and builds the sandbox of `sandbox`, named `name` in what it
  * logs and in the errors its refused calls get.
@@ -63,7 +68,7 @@ async function prepareInstantiable(
   services: BlockingHostServices,
   callTimeoutMs: number,
 ): Promise<Instantiable> {
-  const glue = (await import(pathToFileURL(sandbox.gluePath).href)) as { instantiate: Instantiate };
+  const glue = await importGlue(sandbox.gluePath);
   const policy = outboundPolicy(sandbox.allowedOutboundHosts);
   const wasi: GuestSandbox = {
     name,

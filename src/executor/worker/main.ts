@@ -16,7 +16,7 @@ import { unpackEvents } from '../pool/event-batch.js';
 import { HostCallClient } from '../pool/host-call-bridge.js';
 import { ownBytes, serializeError, toWireOutcome, type FromWorker, type InstanceSource, type ToWorker } from '../pool/protocol.js';
 import { classifyGuestError } from './guest-errors.js';
-import { prepareGuest, type Guest } from './guest.js';
+import { importGlue, prepareGuest, type Guest } from './guest.js';
 import { createInstancePool, type InstancePool } from './instance-pool.js';
 import { exhaustedMemory, watchEvent } from './memory-watch.js';
 import { shim } from './wasi-shim.js';
@@ -139,7 +139,9 @@ async function runAndAnswer(id: string, event: SpindleEvent): Promise<void> {
 let line: Promise<void> = Promise.resolve();
 
 port.on('message', (message: ToWorker) => {
-  if (message.type === 'load') {
+  // Imported again, from the module cache, by the load; a failure is reported there.
+  if (message.type === 'preload') importGlue(message.gluePath).catch(() => {});
+  else if (message.type === 'load') {
     if (message.servicesLane) lane = new ServicesLaneClient(message.servicesLane);
     void load(message.guests);
   } else {
