@@ -10,7 +10,7 @@ import { outboundPolicy } from '../../capabilities/outbound-hosts.js';
 import { spinImports } from '../../capabilities/spin-imports.js';
 import type { GuestSpec, SandboxSpec } from '../guest-spec.js';
 import { withDataImages } from './data-image.js';
-import { withDirectImports } from './lean-imports.js';
+import { directInstantiate } from './lean-imports.js';
 import { recordMemories, type CoreInstantiate } from './memory-watch.js';
 import { wasiImports, type GuestSandbox, type LineSink } from './wasi-shim.js';
 import { handlerCore, handlerCores, type HandlerCore } from './worlds/handler-abi.js';
@@ -106,7 +106,9 @@ export interface LinkOptions {
 /** Imports `spec`'s glue, and its dependencies', and builds their sandboxes, ready to instantiate. */
 export async function prepareGuest(spec: GuestSpec, host: GuestHost, options: LinkOptions = {}): Promise<Guest> {
   const direct = options.directImports ?? true;
-  const link = (core: WebAssembly.Imports | undefined, imports: Record<string, unknown>) => (direct ? withDirectImports(core, imports) : core);
+  // Direct imports call the host's own functions only: an import a dependency serves is a jco
+  // export of another instance, which expects to be called inside jco's task machinery.
+  const link = (instantiateCore: CoreInstantiate, hostImports: Record<string, unknown>) => (direct ? directInstantiate(instantiateCore, hostImports) : instantiateCore);
   // A host call that hangs (Redis away, a slow upstream) must fail inside the guest, as an
   // error value it can act on, before the event's deadline replaces the whole worker.
   const callTimeoutMs = Math.max(1, Math.floor(spec.timeoutMs * HOST_CALL_SHARE));
@@ -127,15 +129,16 @@ export async function prepareGuest(spec: GuestSpec, host: GuestHost, options: Li
       const linked: Record<string, unknown> = {};
       for (const { serves, instantiable } of dependencies) {
         const imports = await instantiable.imports();
-        const withData = instantiable.withData(record.instantiateCore);
-        const instance = await instantiable.instantiate(instantiable.getCoreModule, imports, (module, core) => withData(module, link(core, imports)));
+        const instance = await instantiable.instantiate(instantiable.getCoreModule, imports, link(instantiable.withData(record.instantiateCore), imports));
         for (const [name, exported] of Object.entries(serves)) linked[name] = instance[exported];
       }
-      const imports = { ...(await main.imports()), ...linked };
+      const hostImports = await main.imports();
+      const imports = { ...hostImports, ...linked };
+      for (const name of Object.keys(linked)) delete hostImports[name];
       let core: HandlerCore | undefined;
-      const withData = main.withData(record.instantiateCore);
+      const linkCore = link(main.withData(record.instantiateCore), hostImports);
       const instantiateCore: CoreInstantiate = async (module, coreImports) => {
-        const made = await withData(module, link(coreImports, imports));
+        const made = await linkCore(module, coreImports);
         // Only a core module that imports nothing is called directly: jco's import trampolines
         // run without the task its export wrapper sets up, and take a far slower path then.
         if (spec.world === 'handler' && WebAssembly.Module.imports(module).length === 0) core ??= handlerCore(made.exports);

@@ -10,12 +10,11 @@
  * the same calls to its allocator either way.
  */
 import type { Reply, SpindleEvent } from '../../../event.js';
+import { lowerString, utf8Decoder, type GuestAllocator } from '../canonical-abi.js';
 import { GuestCallError } from '../guest-errors.js';
 
 /** The core exports a component built for Spindle's world has for `handle`. */
-export interface HandlerCore {
-  memory: WebAssembly.Memory;
-  realloc: (oldPtr: number, oldSize: number, align: number, newSize: number) => number;
+export interface HandlerCore extends GuestAllocator {
   handle: (event: number) => number;
   postReturn: (result: number) => void;
 }
@@ -37,20 +36,8 @@ export function handlerCore(exports: WebAssembly.Exports): HandlerCore | undefin
   };
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
 /** The record's layout: eight fields, 4-aligned, 76 bytes. */
 const EVENT_SIZE = 76;
-
-/** Writes `text` as UTF-8 into guest memory; an empty string takes no allocation, as in jco. */
-function lowerString(core: HandlerCore, text: string): [number, number] {
-  if (text.length === 0) return [1, 0];
-  const length = Buffer.byteLength(text, 'utf8');
-  const ptr = core.realloc(0, 0, 1, length);
-  encoder.encodeInto(text, new Uint8Array(core.memory.buffer, ptr, length));
-  return [ptr, length];
-}
 
 /** Calls `handle` with `event`; a `handler-error` is thrown as the failure it names. */
 export function callHandlerCore(core: HandlerCore, event: SpindleEvent): Reply {
@@ -90,7 +77,7 @@ export function callHandlerCore(core: HandlerCore, event: SpindleEvent): Reply {
 }
 
 function liftString(memory: WebAssembly.Memory, view: DataView, at: number): string {
-  return decoder.decode(new Uint8Array(memory.buffer, view.getUint32(at, true), view.getUint32(at + 4, true)));
+  return utf8Decoder.decode(new Uint8Array(memory.buffer, view.getUint32(at, true), view.getUint32(at + 4, true)));
 }
 
 function checkAligned(ptr: number, align: number): void {
