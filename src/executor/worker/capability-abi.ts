@@ -4,8 +4,8 @@
  * memory, calls the same host function jco would (`capabilities/guest-imports.ts`), and writes
  * the `result<…, capability-error>` to the return pointer. jco's trampoline does the same inside
  * a task and a subtask of the running export, each entered, resolved and exited, with lookups of
- * the current task at each step: about a third of a key-value `get` for nothing these functions
- * use, since none of them blocks, suspends or takes a resource.
+ * the current task at each step, for nothing these functions use, since none of them blocks,
+ * suspends or takes a resource (docs/DESIGN-NOTES.md has what it cost a key-value `get`).
  *
  * Every step mirrors jco's generated lowering for these signatures, which is the reference the
  * tests compare against byte for byte (`test/capability-abi.test.ts`): the same decoder, the
