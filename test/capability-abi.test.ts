@@ -10,16 +10,18 @@
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { before, describe, it } from 'node:test';
 import { componentEmbed, componentNew, parse } from '@bytecodealliance/jco';
 import { loadManifest, parseManifest } from '../src/app-manifest.js';
 import { buildComponents } from '../src/build/build.js';
 import { CapabilityInvalidError, type BlockingHostServices } from '../src/capabilities/contract.js';
 import type { SpindleEvent } from '../src/event.js';
+import type { CoreInstantiate } from '../src/executor/worker/memory-watch.js';
 import { loadComponent, type LoadedComponent } from '../src/executor/load/component.js';
+import { withDataImages } from '../src/executor/worker/data-image.js';
 import { prepareGuest, type GuestHost } from '../src/executor/worker/guest.js';
-import { withDirectImports } from '../src/executor/worker/lean-imports.js';
+import { directInstantiate, withDirectImports } from '../src/executor/worker/lean-imports.js';
 import { callHandler } from '../src/executor/worker/worlds/handler.js';
 import { makeAppDir } from './support/harness.js';
 import { quietHost } from './support/quiet-host.js';
@@ -406,6 +408,47 @@ describe('capability imports answered directly, against jco\'s trampolines', () 
     assert.match(badOption.failure?.message ?? '', /invalid variant discriminant for option/);
     const outOfBounds = await same(wat, command('get', [{ at: 's' }, 2 ** 31, 's']));
     assert.equal(outOfBounds.failure?.kind, 'internal');
+  });
+
+  it('reads whatever a host function returns or throws as jco does', async () => {
+    const glue = (await import(pathToFileURL(wat.guest.gluePath).href)) as {
+      instantiate(getCore: (name: string) => WebAssembly.Module, imports: object, instantiateCore: CoreInstantiate): Promise<{ handle(event: object): { body?: Uint8Array } }>;
+    };
+    const images = new Map([...wat.guest.coreData].map(([name, image]) => [wat.guest.coreModules.get(name)!, image]));
+    const answers: Array<[string, () => unknown]> = [
+      ['an err result returned', () => ({ tag: 'err', val: { tag: 'invalid', val: 'returned' } })],
+      ['an ok result returned', () => ({ tag: 'ok', val: new Uint8Array([7]) })],
+      ['an error with a payload', () => { throw Object.assign(new Error('wrapped'), { payload: { tag: 'denied', val: 'from payload' } }); }],
+      ['an array of bytes', () => [1, 2, 3]],
+      ['an array with a bad byte', () => [1, 256]],
+      ['a bytes view into a larger buffer', () => new Uint8Array(new ArrayBuffer(16), 4, 3)],
+      ['a thrown string', () => { throw 'text'; }],
+      ['a thrown null', () => { throw null; }],
+      ['an unknown error tag', () => { throw { tag: 'gone', val: 'x' }; }],
+      ['an error that is not a string', () => { throw { tag: 'denied', val: 5 }; }],
+      ['a thrown trap', () => { throw new WebAssembly.RuntimeError('host trapped'); }],
+    ];
+    for (const [what, answer] of answers) {
+      const run = async (direct: boolean) => {
+        const unused = () => assert.fail(`${what}: only get is called`);
+        const host = {
+          'spindle:app/key-value': { get: answer, set: unused, delete: unused, exists: unused, increment: unused, listKeys: unused },
+          'spindle:app/log': { log: unused },
+          'spindle:app/pubsub': { publish: unused },
+          'spindle:app/queue': { enqueue: unused },
+          'spindle:app/variables': { get: unused },
+        };
+        const core: CoreInstantiate = withDataImages(async (module, imports) => WebAssembly.instantiate(module, imports), images);
+        const instance = await glue.instantiate((name) => wat.guest.coreModules.get(name)!, host, direct ? directInstantiate(core, host) : core);
+        const guestEvent = { ...event(command('get', ['s', 'k'])), subject: undefined, time: undefined, datacontenttype: undefined };
+        try {
+          return { body: instance.handle(guestEvent).body };
+        } catch (err) {
+          return { thrown: (err as Error)?.constructor?.name, message: (err as Error)?.message };
+        }
+      };
+      assert.deepEqual(await run(true), await run(false), what);
+    }
   });
 
   it('gives a JavaScript guest the same results and errors', async () => {

@@ -81,11 +81,12 @@ const CAPABILITY_ERROR_TAGS = ['denied', 'invalid', 'unavailable'];
 
 /** A `capability-error` at `at`: its tag, then the string's pointer and length. */
 function lowerCapabilityError(target: ImportTarget, at: number, error: unknown): void {
-  const { tag, val } = error as { tag: unknown; val: unknown };
+  // Read as jco reads it, so that a thrown null or undefined fails with the same words.
+  const tag = (error as { tag: unknown }).tag;
   const index = CAPABILITY_ERROR_TAGS.indexOf(tag as string);
   if (index < 0) throw new TypeError(`invalid variant tag value \`${JSON.stringify(tag)}\` (received \`${error}\`) specified for \`CapabilityError\``);
   target.view().setInt8(at, index);
-  const [ptr, len] = lowerString(target, val);
+  const [ptr, len] = lowerString(target, (error as { val: unknown }).val);
   const view = target.view();
   view.setUint32(at + 8, len, true);
   view.setUint32(at + 4, ptr, true);
