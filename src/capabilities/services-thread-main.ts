@@ -29,14 +29,19 @@ function report(call: ObservedThreadCall): void {
   observations.push(call);
 }
 
+/** The service `method` names, for a worker's slot request and the main thread's message alike. */
+function serviceFor(method: string): (...args: unknown[]) => Promise<SlotValue> {
+  if (!isThreadService(method)) throw new Error(`no host service "${method}" on the services thread`);
+  return services[method];
+}
+
 /** Answers one slot request `[method, args, trace?]` with `[true, value]` or `[false, [name, message]]`. */
 async function serve(request: SlotValue): Promise<SlotValue> {
   const [method, args, trace] = request as [string, SlotValue[], [string, string?] | undefined];
   const started = performance.now();
   let error: string | undefined;
   try {
-    if (!isThreadService(method)) throw new Error(`no host service "${method}" on the services thread`);
-    return [true, await services[method](...args)];
+    return [true, await serviceFor(method)(...args)];
   } catch (err) {
     error = (err as Error)?.message ?? String(err);
     const { name, message } = serializeError(err);
@@ -57,9 +62,8 @@ parent.on('message', (message: ToServicesThread) => {
     }
     case 'call': {
       const { id, method, args } = message;
-      const serveOne = isThreadService(method) ? services[method] : undefined;
-      if (!serveOne) return parent.postMessage({ type: 'answer', id, ok: false, error: serializeError(new Error(`no host service "${method}"`)) });
-      serveOne(...args).then(
+      // An unknown method is answered as a failure, not thrown in this thread.
+      void (async () => serviceFor(method)(...args))().then(
         (value) => parent.postMessage({ type: 'answer', id, ok: true, value }),
         (err: unknown) => parent.postMessage({ type: 'answer', id, ok: false, error: serializeError(err) }),
       );
