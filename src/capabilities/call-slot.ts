@@ -218,7 +218,11 @@ export class SlotHost {
     const slot: ServedSlot = { ...views(memory), port, serve };
     Atomics.store(slot.header, TRACED, traced ? 1 : 0);
     this.#slots.push(slot);
-    port.once('close', () => this.#slots.splice(this.#slots.indexOf(slot), 1));
+    port.once('close', () => {
+      // Gone already when the host closed first.
+      const at = this.#slots.indexOf(slot);
+      if (at >= 0) this.#slots.splice(at, 1);
+    });
     this.#scan();
   }
 
