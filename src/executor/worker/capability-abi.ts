@@ -79,6 +79,14 @@ function liftOption<T>(discriminant: number, some: () => T): T | undefined {
 
 const CAPABILITY_ERROR_TAGS = ['denied', 'invalid', 'unavailable'];
 
+/** Lowers `text` and stores its pointer and length at `at` (a string's place in a record or list). */
+function storeString(target: ImportTarget, at: number, text: unknown): void {
+  const [ptr, len] = lowerString(target, text);
+  const view = target.view();
+  view.setUint32(at, ptr, true);
+  view.setUint32(at + 4, len, true);
+}
+
 /** A `capability-error` at `at`: its tag, then the string's pointer and length. */
 function lowerCapabilityError(target: ImportTarget, at: number, error: unknown): void {
   // Read as jco reads it, so that a thrown null or undefined fails with the same words.
@@ -86,10 +94,7 @@ function lowerCapabilityError(target: ImportTarget, at: number, error: unknown):
   const index = CAPABILITY_ERROR_TAGS.indexOf(tag as string);
   if (index < 0) throw new TypeError(`invalid variant tag value \`${JSON.stringify(tag)}\` (received \`${error}\`) specified for \`CapabilityError\``);
   target.view().setInt8(at, index);
-  const [ptr, len] = lowerString(target, (error as { val: unknown }).val);
-  const view = target.view();
-  view.setUint32(at + 8, len, true);
-  view.setUint32(at + 4, ptr, true);
+  storeString(target, at + 4, (error as { val: unknown }).val);
 }
 
 /** Writes the `ok` payload of a result whose discriminant is at `ret`. */
@@ -115,12 +120,7 @@ const lowerBool: LowerOk = (target, ret, value) => target.view().setInt8(ret + 4
 
 const lowerS64: LowerOk = (target, ret, value) => target.view().setBigInt64(ret + 8, BigInt.asIntN(64, BigInt(value as bigint)), true);
 
-const lowerText: LowerOk = (target, ret, value) => {
-  const [ptr, len] = lowerString(target, value);
-  const view = target.view();
-  view.setUint32(ret + 8, len, true);
-  view.setUint32(ret + 4, ptr, true);
-};
+const lowerText: LowerOk = (target, ret, value) => storeString(target, ret + 4, value);
 
 function isU8(v: unknown): boolean {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255;
@@ -155,12 +155,7 @@ const lowerStrings: LowerOk = (target, ret, value) => {
   const list = value as unknown[];
   const len = list.length;
   const records = target.realloc(0, 0, 4, len * 8);
-  for (let i = 0; i < list.length; i++) {
-    const [ptr, size] = lowerString(target, list[i]);
-    const view = target.view();
-    view.setUint32(records + i * 8 + 4, size, true);
-    view.setUint32(records + i * 8, ptr, true);
-  }
+  for (let i = 0; i < list.length; i++) storeString(target, records + i * 8, list[i]);
   const view = target.view();
   view.setUint32(ret + 8, len, true);
   view.setUint32(ret + 4, records, true);
