@@ -11,7 +11,7 @@ import type { ManifestProblem } from '../errors.js';
 import { newEventId, type SpindleEvent } from '../event.js';
 import type { CronTriggerConfig } from '../manifest/schema.js';
 import { sendToDeadLetterQueue } from './dead-letter.js';
-import type { Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
+import { WAIT_FOR_ROOM, type Trigger, type TriggerAdapter, type TriggerContext } from './trigger.js';
 
 const KIND = 'cron';
 
@@ -68,7 +68,7 @@ function create(configs: CronTriggerConfig[], context: TriggerContext): Trigger 
             logger.debug({ component: config.component, schedule: config.schedule, scheduledAt: event.time, eventId: event.id }, 'tick');
             // One tick at a time per schedule, so a tick may wait for room as long as it takes.
             context.metrics?.cronTick(config.component, true);
-            const outcome = await dispatch(config.component, event, { waitForRoomMs: Infinity });
+            const outcome = await dispatch(config.component, event, WAIT_FOR_ROOM);
             await sendToDeadLetterQueue(context.broker, logger, config.dead_letter_queue, config.component, event, outcome);
           },
           () => context.metrics?.cronTick(config.component, false),

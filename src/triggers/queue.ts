@@ -10,11 +10,9 @@ import { describePolicy, samePolicy } from '../brokers/queue-policy.js';
 import type { ManifestProblem } from '../errors.js';
 import { traceAttributes, type SpindleEvent } from '../event.js';
 import type { QueueTriggerConfig } from '../manifest/schema.js';
-import type { Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
+import { WAIT_FOR_ROOM, type Trigger, type TriggerAdapter, type TriggerContext } from './trigger.js';
 
 const KIND = 'queue';
-/** How long a job waits for its component to have room: as long as it takes. */
-const WAIT_FOR_ROOM = { waitForRoomMs: Infinity };
 
 function toEvent(job: Job): SpindleEvent {
   return {

@@ -17,7 +17,7 @@ import { newEventId, type Dispatch, type SpindleEvent } from '../event.js';
 import type { RedisTriggerConfig } from '../manifest/schema.js';
 import { drain } from '../util/drain.js';
 import { sendToDeadLetterQueue } from './dead-letter.js';
-import type { Trigger, TriggerAdapter, TriggerContext } from './trigger.js';
+import { WAIT_FOR_ROOM, type Trigger, type TriggerAdapter, type TriggerContext } from './trigger.js';
 
 const KIND = 'redis';
 
@@ -27,8 +27,6 @@ const MAX_WAITING = 10_000;
 const MAX_PENDING_BYTES = 64 * 1024 * 1024;
 /** How often a subscription that drops messages says so. */
 const DROP_REPORT_MS = 1_000;
-/** No caller waits for a pub/sub message: it waits for room as long as it takes. */
-const WAIT_FOR_ROOM = { waitForRoomMs: Infinity };
 
 /** An event's `source` for each channel seen: one string per channel rather than one per message. */
 const sources = new Map<string, string>();

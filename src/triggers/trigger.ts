@@ -9,9 +9,15 @@
  */
 import type { Broker } from '../brokers/broker.js';
 import type { ManifestProblem } from '../errors.js';
-import type { Dispatch } from '../event.js';
+import type { Dispatch, DispatchOptions } from '../event.js';
 import type { Logger } from '../log.js';
 import type { Manifest, Triggers, TriggerKind } from '../manifest/schema.js';
+
+/**
+ * For events no caller is waiting on (a message, a job, a tick): they wait for room in their
+ * component as long as it takes rather than fail as overloaded. One object for every event.
+ */
+export const WAIT_FOR_ROOM: Readonly<DispatchOptions> = Object.freeze({ waitForRoomMs: Infinity });
 
 export interface StopOptions {
   /** How long to wait for events in flight before giving up on them. */
