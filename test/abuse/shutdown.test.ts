@@ -15,19 +15,19 @@ import { SHUTDOWN_GRACE_MS } from '../../src/app.js';
 import { createRedisBroker } from '../../src/brokers/redis.js';
 import { collectingLogger, waitFor } from '../support/harness.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
-import { startSpindle, type SpindleProcess } from '../support/spindle-process.js';
+import { listeningUrl, startSpindle, type SpindleProcess } from '../support/spindle-process.js';
 import { writeWatComponent } from '../support/wat-components.js';
 
 /** What a slow machine may add to a bound before the check calls it a hang. */
 const SLACK_MS = 5_000;
 
-const manifest = (drain: string, port: number) => `
+const manifest = (drain: string) => `
 spindle_manifest_version = 1
 [application]
 name = "shutdown-test"
 [runtime]
 drain_timeout = "${drain}"
-listen = "127.0.0.1:${port}"
+listen = "127.0.0.1:0"
 [[trigger.http]]
 route = "/spin"
 component = "spin"
@@ -42,12 +42,11 @@ source = "spin.wasm"
 
 let dir: string;
 let redis: TestRedis;
-let nextPort = 0;
+let started = 0;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'spindle-shutdown-'));
   await writeWatComponent(dir, 'spin');
   redis = await startRedis();
-  nextPort = 20_000 + (process.pid % 20_000);
 });
 after(async () => {
   await redis?.stop();
@@ -61,13 +60,12 @@ interface Started {
 
 /** Starts `spindle up` on a manifest with this drain, and waits until it is ready. */
 async function start(drain: string, args: string[] = []): Promise<Started> {
-  const port = nextPort++;
-  const file = join(dir, `spindle-${port}.toml`);
-  await writeFile(file, manifest(drain, port));
+  const file = join(dir, `spindle-${started++}.toml`);
+  await writeFile(file, manifest(drain));
   const node = startSpindle(file, args, { SPINDLE_CACHE_DIR: join(dir, 'cache') });
   await waitFor(() => node.logs.some((l) => l.msg === 'ready') || node.child.exitCode !== null, 30_000, 'spindle up to be ready');
   assert.equal(node.child.exitCode, null, 'spindle up started');
-  return { node, url: `http://127.0.0.1:${port}` };
+  return { node, url: await listeningUrl(node) };
 }
 
 interface Answer {

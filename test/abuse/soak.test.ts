@@ -16,7 +16,7 @@ import { createRedisBroker } from '../../src/brokers/redis.js';
 import { formatSize } from '../../src/manifest/units.js';
 import { collectingLogger, waitFor } from '../support/harness.js';
 import { startRedis, type TestRedis } from '../support/redis-server.js';
-import { startSpindle, type SpindleProcess } from '../support/spindle-process.js';
+import { listeningUrl, startSpindle, type SpindleProcess } from '../support/spindle-process.js';
 import { writeWatComponent } from '../support/wat-components.js';
 
 const REQUESTS = 50_000;
@@ -53,8 +53,6 @@ describe('soak', () => {
     redis = await startRedis(['--appendonly', 'no']);
     dir = await mkdtemp(join(tmpdir(), 'spindle-soak-'));
     await writeWatComponent(dir, 'echo');
-    const port = 30_000 + (process.pid % 20_000);
-    url = `http://127.0.0.1:${port}`;
     await writeFile(
       join(dir, 'spindle.toml'),
       `
@@ -62,7 +60,7 @@ spindle_manifest_version = 1
 [application]
 name = "soak"
 [runtime]
-listen = "127.0.0.1:${port}"
+listen = "127.0.0.1:0"
 [[trigger.http]]
 route = "/echo"
 component = "echo"
@@ -75,7 +73,8 @@ keep_completed = ${JOBS}
 source = "echo.wasm"
 `,
     );
-    node = startSpindle(join(dir, 'spindle.toml'), ['--redis', redis.url, '--log-level', 'warn'], { SPINDLE_CACHE_DIR: join(dir, 'cache') });
+    node = startSpindle(join(dir, 'spindle.toml'), ['--redis', redis.url, '--log-level', 'info'], { SPINDLE_CACHE_DIR: join(dir, 'cache') });
+    url = await listeningUrl(node);
     await waitFor(async () => (await fetch(`${url}/echo`, { method: 'POST', body: 'up?' }).catch(() => undefined))?.ok, 30_000, 'spindle up to answer');
     broker = createRedisBroker({ url: redis.url, logger: collectingLogger([]) });
   });

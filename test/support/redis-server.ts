@@ -54,7 +54,7 @@ export interface StartRedisOptions {
 /** Starts a private server; `args` are extra redis-server options, e.g. `['--hz', '100']`. */
 export async function startRedis(args: string[] = [], options: StartRedisOptions = {}): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'spindle-redis-'));
-  const port = await freePort();
+  let port = await freePort();
   let child: ChildProcess | undefined;
   const persistence = options.persistence === false ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always'];
 
@@ -85,7 +85,16 @@ export async function startRedis(args: string[] = [], options: StartRedisOptions
     await start();
   };
 
-  await start();
+  // Another process can take the free port before redis-server binds it; a new port then.
+  for (let tries = 1; ; tries++) {
+    try {
+      await start();
+      break;
+    } catch (error) {
+      if (tries === 3) throw error;
+      port = await freePort();
+    }
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,

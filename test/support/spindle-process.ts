@@ -40,6 +40,22 @@ export function startSpindle(manifest: string, args: string[], env: Record<strin
 }
 
 /**
+ * Waits until `node` says where it listens and returns that address. Tests start it on port 0
+ * so the kernel picks a free port: a port chosen by the test can be taken by another process
+ * (an ephemeral client port, another suite's server) before the app binds it.
+ */
+export async function listeningUrl(node: SpindleProcess, ms = 30_000): Promise<string> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const line = node.logs.find((l) => typeof l.url === 'string' && String(l.msg).startsWith('listening on'));
+    if (line) return String(line.url);
+    if (node.child.exitCode !== null) throw new Error(`spindle up exited with ${node.child.exitCode} before it listened`);
+    if (Date.now() > deadline) throw new Error(`spindle up did not listen within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
  * The ids of the jobs of `queue` that `node` handled successfully, read from the outcome line
  * its app logs for every event (a separate process has no `onEvent` to observe).
  */
