@@ -52,7 +52,6 @@ channel = "spindle"
 component = "hello"
 [component.hello]
 source = "hello.wasm"
-max_concurrency = 100000
 `,
   );
   const app = startChild([join(ctx.distBench, 'servers', 'spindle-app.js'), manifest, ctx.redisUrl], { SPINDLE_CACHE_DIR: ctx.cacheDir });

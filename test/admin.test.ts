@@ -102,7 +102,7 @@ source = "hello.wasm"
 isolation = "per-event"
 [component.sink]
 source = "hello.wasm"
-max_concurrency = 1
+max_concurrency = 64
 `;
 
 describe('admin listener', () => {
@@ -161,13 +161,14 @@ describe('admin listener', () => {
 
   it('counts pub/sub messages dropped past the buffer of a component that cannot keep up', async () => {
     // Embedded delivery comes a turn after the publishes, so all of them arrive in one burst: the
-    // subscription holds max_concurrency (1) plus 10,000 and drops the rest.
-    const sent = 10_050;
+    // subscription holds max_concurrency (64) plus 100,000 and drops the rest.
+    const sent = 100_100;
+    const kept = 100_064;
     for (let i = 0; i < sent; i++) await t.app.broker.publish('flood', new TextEncoder().encode(String(i)));
-    await waitFor(() => t.events.filter((e) => e.component === 'sink').length === 10_001, 60_000, 'the messages kept to be handled');
+    await waitFor(() => t.events.filter((e) => e.component === 'sink').length === kept, 60_000, 'the messages kept to be handled');
     const samples = await scrape(t);
-    assert.equal(sample(samples, 'spindle_pubsub_messages_dropped_total', { component: 'sink' }), sent - 10_001);
-    assert.equal(sample(samples, 'spindle_events_total', { component: 'sink', trigger: 'redis', outcome: 'ok' }), 10_001);
+    assert.equal(sample(samples, 'spindle_pubsub_messages_dropped_total', { component: 'sink' }), sent - kept);
+    assert.equal(sample(samples, 'spindle_events_total', { component: 'sink', trigger: 'redis', outcome: 'ok' }), kept);
   });
 
   it('answers /healthz, and /readyz until the app drains, then 503', async () => {

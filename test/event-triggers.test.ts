@@ -238,6 +238,48 @@ max_concurrency = 2
     assert.deepEqual([...event.data], [...payload]);
     assert.deepEqual(event.attributes, [['redis.channel', 'sensor.7'], ['redis.pattern', 'sensor.*']]);
   });
+
+  it('hands the executor at most max_concurrency messages at once, in order, each stamped with when it came', async () => {
+    const broker = createEmbeddedBroker();
+    const manifest = manifestSchema.parse({ spindle_manifest_version: 1, application: { name: 'x' }, component: { c: { source: 'c.wasm', max_concurrency: 3 } } });
+    const trigger = redisTrigger.create([{ channel: 'line', component: 'c' }], { manifest, logger: collectingLogger([]), broker });
+    const running: Array<() => void> = [];
+    const seen: SpindleEvent[] = [];
+    let most = 0;
+    await trigger.start(
+      (_component, event) =>
+        new Promise((resolve) => {
+          seen.push(event);
+          running.push(() => resolve({ ok: true, reply: { headers: [] } }));
+          most = Math.max(most, running.length);
+        }),
+    );
+    for (let i = 0; i < 20; i++) await broker.publish('line', new TextEncoder().encode(String(i)));
+    await waitFor(() => running.length === 3);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(seen.length, 3, 'the rest waited for room');
+    const released = Date.now();
+    while (seen.length < 20 || running.length > 0) {
+      for (const finish of running.splice(0)) finish();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(most, 3);
+    assert.deepEqual(seen.map((e) => new TextDecoder().decode(e.data)), Array.from({ length: 20 }, (_, i) => String(i)));
+    assert.deepEqual(seen.filter((e) => e.time === undefined || Date.parse(e.time) >= released).map((e) => e.subject), [], "an event's time is when its message came, not when it ran");
+
+    for (let i = 0; i < 5; i++) await broker.publish('line', new TextEncoder().encode('late'));
+    await waitFor(() => running.length === 3);
+    let stopped = false;
+    const stopping = trigger.stop({ drainMs: 10_000 }).then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(stopped, false, 'stopping waits for the messages still in line');
+    while (!stopped) {
+      for (const finish of running.splice(0)) finish();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await stopping;
+    assert.equal(seen.length, 25, 'every message received before the stop was handled');
+  });
 });
 
 describe('shutdown', () => {

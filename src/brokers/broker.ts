@@ -17,6 +17,22 @@ export interface Message {
 
 export type SubscriptionTarget = { channel: string } | { pattern: string };
 
+/**
+ * Takes one pub/sub message, synchronously, in the order they came; what it starts is its own to
+ * track. A handler that throws does not stop delivery, to it or to others: its errors are its
+ * own to report.
+ */
+export type MessageHandler = (message: Message) => void;
+
+/** Calls `handler` with `message`, as every broker delivers: what it throws stays with it. */
+export function deliver(handler: MessageHandler, message: Message): void {
+  try {
+    handler(message);
+  } catch {
+    // The handler's to report; delivery goes on.
+  }
+}
+
 export interface RetryPolicy {
   /** Tries in total before a job fails for good. */
   attempts: number;
@@ -139,7 +155,7 @@ export interface Broker {
   /** Resolves once the broker can take work; rejects with a `BrokerError` after `timeoutMs`. */
   waitUntilReady(timeoutMs: number): Promise<void>;
   publish(channel: string, data: Uint8Array): Promise<void>;
-  subscribe(target: SubscriptionTarget, handler: (message: Message) => Promise<void>): Promise<Stoppable>;
+  subscribe(target: SubscriptionTarget, handler: MessageHandler): Promise<Stoppable>;
   /**
    * Records the retry policy `app` declares for `queue`, applied to every job enqueued through
    * Spindle. Queues are shared by name: rejects with a `BrokerError` naming both policies when

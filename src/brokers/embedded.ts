@@ -11,6 +11,7 @@ import {
   backoffDelay,
   checkJobAction,
   checkJobId,
+  deliver,
   GiveUpError,
   ReturnToQueueError,
   type Broker,
@@ -23,6 +24,7 @@ import {
   type JobState,
   type JobCounts,
   type Message,
+  type MessageHandler,
   type Processor,
   type RetryPolicy,
   type ScheduleOptions,
@@ -98,24 +100,23 @@ class EmbeddedQueue {
 
 export function createEmbeddedBroker(): Broker {
   const channels = new EventEmitter();
-  const patterns = new Set<{ pattern: string; regexp: RegExp; handler: (m: Message) => Promise<void> }>();
+  const patterns = new Set<{ pattern: string; regexp: RegExp; handler: MessageHandler }>();
   const queues = new Map<string, EmbeddedQueue>();
   const queue = (name: string) => {
     let q = queues.get(name);
     if (!q) queues.set(name, (q = new EmbeddedQueue()));
     return q;
   };
-  const deliver = (handler: (m: Message) => Promise<void>, message: Message) =>
-    // Errors are the subscriber's to report; a failing handler never stops delivery.
-    setImmediate(() => void handler(message).catch(() => {}));
+  // A publisher's own turn never runs the subscribers: they hear it once the publish is done, as over Redis.
+  const deliverLater = (handler: MessageHandler, message: Message) => setImmediate(deliver, handler, message);
 
   return {
 
     async waitUntilReady() {},
 
     async publish(channel, data) {
-      for (const listener of channels.listeners(channel)) deliver(listener as (m: Message) => Promise<void>, { channel, data });
-      for (const p of patterns) if (p.regexp.test(channel)) deliver(p.handler, { channel, pattern: p.pattern, data });
+      for (const listener of channels.listeners(channel)) deliverLater(listener as MessageHandler, { channel, data });
+      for (const p of patterns) if (p.regexp.test(channel)) deliverLater(p.handler, { channel, pattern: p.pattern, data });
     },
 
     async subscribe(target: SubscriptionTarget, handler) {

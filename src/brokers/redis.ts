@@ -23,6 +23,7 @@ import type { Logger } from '../log.js';
 import {
   checkJobAction,
   checkJobId,
+  deliver,
   GiveUpError,
   ReturnToQueueError,
   type Broker,
@@ -31,6 +32,7 @@ import {
   type JobInfo,
   type JobState,
   type Message,
+  type MessageHandler,
   type RetryPolicy,
   type Stoppable,
   type SubscriptionTarget,
@@ -49,7 +51,6 @@ export interface RedisBrokerOptions {
   declarationCheckMs?: number;
 }
 
-type Handler = (message: Message) => Promise<void>;
 
 /** The prefix of every key only Spindle reads: retry policies, schedules' queues. */
 const SPINDLE_PREFIX = 'spindle';
@@ -98,8 +99,8 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     if (reconnected) void redeclare();
   }));
   let subscriber: Redis | undefined;
-  const channelHandlers = new Map<string, Set<Handler>>();
-  const patternHandlers = new Map<string, Set<Handler>>();
+  const channelHandlers = new Map<string, Set<MessageHandler>>();
+  const patternHandlers = new Map<string, Set<MessageHandler>>();
   const queues = new Map<string, Queue>();
   const policies = new Map<string, { policy: RetryPolicy | undefined; readAt: number }>();
   /** What this process declared, to declare again when Redis has forgotten it. */
@@ -151,11 +152,11 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
     const client = connect('subscriber', (reconnected) => void checkSubscriberDrop(reconnected));
     client.on('messageBuffer', (channel: Buffer, data: Buffer) => {
       const name = channel.toString();
-      for (const h of channelHandlers.get(name) ?? []) void h({ channel: name, data: new Uint8Array(data) }).catch(() => {});
+      for (const h of channelHandlers.get(name) ?? []) deliver(h, { channel: name, data: new Uint8Array(data) });
     });
     client.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, data: Buffer) => {
       const p = pattern.toString();
-      for (const h of patternHandlers.get(p) ?? []) void h({ channel: channel.toString(), pattern: p, data: new Uint8Array(data) }).catch(() => {});
+      for (const h of patternHandlers.get(p) ?? []) deliver(h, { channel: channel.toString(), pattern: p, data: new Uint8Array(data) });
     });
     return (subscriber = client);
   };

@@ -9,6 +9,43 @@ export async function drain(inFlight: Set<Promise<unknown>>, ms: number): Promis
   return result;
 }
 
+/**
+ * Work in flight, counted rather than kept: a flood of a hundred thousand messages then holds no
+ * promise per message for the sake of a drain that may never come.
+ */
+export class InFlightCount {
+  #count = 0;
+  #onIdle: Array<() => void> = [];
+
+  get size(): number {
+    return this.#count;
+  }
+
+  add(): void {
+    this.#count++;
+  }
+
+  done(): void {
+    if (--this.#count === 0) for (const wake of this.#onIdle.splice(0)) wake();
+  }
+
+  /** Whether none was left in flight within `ms`. */
+  settled(ms: number): Promise<boolean> {
+    if (this.#count === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#onIdle.splice(this.#onIdle.indexOf(idle), 1);
+        resolve(false);
+      }, ms);
+      const idle = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.#onIdle.push(idle);
+    });
+  }
+}
+
 /** What `settleWithin` saw: labels still pending at the deadline, and labels that rejected. */
 export interface Settled {
   pending: string[];

@@ -73,7 +73,7 @@ const PIPELINE_DEPTH = 4;
  * flood the events wait anyway, so longer lines mean fewer wake-ups at no cost in latency.
  */
 const FLOOD_PIPELINE_DEPTH = 16;
-const BACKLOG = 64;
+const BACKLOG = 8;
 
 /** One worker thread at one position of the pool. A replacement gets a new slot. */
 interface Slot {
