@@ -16,7 +16,7 @@
  * handled. Past that, messages are dropped and counted in a warning, as Redis itself drops a
  * subscriber whose output buffer overflows.
  */
-import type { Message, Stoppable } from '../brokers/broker.js';
+import type { Message, MessageHandler, Stoppable } from '../brokers/broker.js';
 import { newEventId, type Dispatch, type SpindleEvent } from '../event.js';
 import type { Logger } from '../log.js';
 import type { RedisTriggerConfig } from '../manifest/schema.js';
@@ -77,7 +77,7 @@ function toEvent({ message, at }: Received): SpindleEvent {
  * and hands the executor the next as room frees. `inFlight` counts every message from its
  * arrival until its outcome (and its dead letter) is dealt with.
  */
-function receiver(config: RedisTriggerConfig, context: TriggerContext, logger: Logger, dispatch: Dispatch, inFlight: InFlightCount): (message: Message) => void {
+function receiver(config: RedisTriggerConfig, context: TriggerContext, logger: Logger, dispatch: Dispatch, inFlight: InFlightCount): MessageHandler {
   const limit = context.manifest.component[config.component]?.max_concurrency ?? 1;
   const line = new Fifo<Received>();
   let running = 0;
@@ -86,7 +86,9 @@ function receiver(config: RedisTriggerConfig, context: TriggerContext, logger: L
   let lastReport = 0;
 
   const next = (): void => {
-    for (let received = running < limit ? line.shift() : undefined; received; received = running < limit ? line.shift() : undefined) {
+    while (running < limit) {
+      const received = line.shift();
+      if (!received) return;
       running++;
       const event = toEvent(received);
       const size = received.message.data.byteLength;
