@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { after, describe, it } from 'node:test';
 import type { Dispatch, Outcome, SpindleEvent } from '../src/event.js';
 import { createEmbeddedBroker } from '../src/brokers/embedded.js';
@@ -64,6 +64,37 @@ describe('HTTP trigger', () => {
     assert.equal(attrs.get('http.matched-base'), '/probe/7');
     assert.equal(attrs.get('http.path-info'), '/a%20b/c');
     assert.equal(attrs.get('http.header.x-custom'), 'v1');
+  });
+
+  it('reads a chunked body, takes a request with neither length nor chunks as empty, and keeps the connection', async () => {
+    const seen: SpindleEvent[] = [];
+    const trigger = await startTrigger(async (_component, event) => {
+      seen.push(event);
+      return ok('ok');
+    });
+    started.push(trigger);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (method: string, chunks: string[] = []) =>
+      new Promise<{ status: number; port: number }>((resolve, reject) => {
+        const req = request(`${trigger.url}/x`, { method, agent }, (r) => {
+          const port = r.socket.localPort!;
+          r.resume();
+          r.on('end', () => resolve({ status: r.statusCode!, port }));
+        });
+        req.on('error', reject);
+        for (const chunk of chunks) req.write(chunk);
+        req.end();
+      });
+    try {
+      const answers = [await send('GET'), await send('POST', ['ab', 'cd']), await send('GET')];
+      assert.deepEqual(answers.map((a) => a.status), [201, 201, 201]);
+      assert.equal(new Set(answers.map((a) => a.port)).size, 1, 'every request went over one kept-alive connection');
+      assert.deepEqual(seen.map((e) => new TextDecoder().decode(e.data)), ['', 'abcd', '']);
+      const headers = seen.map((e) => new Map(e.attributes));
+      assert.deepEqual(headers.map((h) => [h.get('http.header.transfer-encoding'), h.get('http.header.content-length')]), [[undefined, undefined], ['chunked', undefined], [undefined, undefined]]);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('maps failures to 503 with retry-after, 504 and 500', async () => {
