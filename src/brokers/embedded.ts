@@ -4,7 +4,6 @@
  * with concurrency, attempts, backoff, give-up and bounded retention; cron ticks that never
  * overlap). Nothing survives the process: it is for `spindle up` on one machine and for tests.
  */
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'eventemitter3';
 import cron from 'node-cron';
 import {
@@ -35,6 +34,7 @@ import {
 import { globToRegExp } from '../util/glob.js';
 import { drain } from '../util/drain.js';
 import { Fifo } from '../util/fifo.js';
+import { randomUuid } from '../util/uuid.js';
 
 interface StoredJob {
   id: string;
@@ -144,7 +144,7 @@ export function createEmbeddedBroker(): Broker {
     async enqueue(name, data, options: EnqueueOptions = {}) {
       if (options.jobId !== undefined) checkJobId(options.jobId);
       const q = queue(name);
-      const id = options.jobId ?? randomUUID();
+      const id = options.jobId ?? randomUuid();
       if (q.ids.has(id)) return id;
       q.ids.add(id);
       const job: StoredJob = { id, data, attemptsMade: 0, attempts: options.attempts ?? q.policy.attempts, enqueuedAt: Date.now(), ...(options.trace ? { trace: options.trace } : {}) };
