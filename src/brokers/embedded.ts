@@ -32,7 +32,7 @@ import {
   type Tick,
 } from './broker.js';
 import { globToRegExp } from '../util/glob.js';
-import { drain } from '../util/drain.js';
+import { InFlightCount } from '../util/drain.js';
 import { Fifo } from '../util/fifo.js';
 import { randomUuid } from '../util/uuid.js';
 
@@ -159,9 +159,8 @@ export function createEmbeddedBroker(): Broker {
       q.policy = options.policy;
       q.keepCompleted = options.keepCompleted;
       q.keepFailed = options.keepFailed;
-      let running = 0;
       let stopped = false;
-      const inFlight = new Set<Promise<void>>();
+      const running = new InFlightCount();
 
       const run = async (job: StoredJob) => {
         job.attemptsMade++;
@@ -189,16 +188,14 @@ export function createEmbeddedBroker(): Broker {
       };
 
       const pump = () => {
-        while (!stopped && running < options.concurrency && q.waiting.length > 0) {
+        while (!stopped && running.size < options.concurrency && q.waiting.length > 0) {
           const job = q.waiting.shift()!;
           q.active.set(job.id, job);
-          running++;
-          const p = run(job).finally(() => {
-            running--;
-            inFlight.delete(p);
+          running.add();
+          void run(job).finally(() => {
+            running.done();
             pump();
           });
-          inFlight.add(p);
         }
       };
       q.signal.on('job', pump);
@@ -210,7 +207,7 @@ export function createEmbeddedBroker(): Broker {
           stopping ??= (async () => {
             stopped = true;
             q.signal.off('job', pump);
-            await drain(inFlight, drainMs);
+            await running.settled(drainMs);
           })();
           return stopping;
         },
@@ -259,13 +256,12 @@ export function createEmbeddedBroker(): Broker {
     },
 
     async schedule(options: ScheduleOptions, onTick: (tick: Tick) => Promise<void>, onSkip?: () => void) {
-      const inFlight = new Set<Promise<void>>();
+      const inFlight = new InFlightCount();
       const task = cron.schedule(
         options.cron,
         (context) => {
-          const p = onTick({ scheduledAt: context.date }).finally(() => inFlight.delete(p));
-          inFlight.add(p);
-          return p;
+          inFlight.add();
+          return onTick({ scheduledAt: context.date }).finally(() => inFlight.done());
         },
         { name: options.id, timezone: options.timezone, noOverlap: true },
       );
@@ -276,7 +272,7 @@ export function createEmbeddedBroker(): Broker {
           stopping ??= (async () => {
             await task.stop();
             await task.destroy();
-            await drain(inFlight, drainMs);
+            await inFlight.settled(drainMs);
           })();
           return stopping;
         },

@@ -38,7 +38,7 @@ import {
   type SubscriptionTarget,
 } from './broker.js';
 import { redisOptionsFromUrl } from '../redis/url.js';
-import { drain } from '../util/drain.js';
+import { InFlightCount } from '../util/drain.js';
 import { bytesToJob, bytesToReturnValue, jobToBytes, returnValueToBytes } from './job-data.js';
 import { describePolicy, judgeDeclaration, parsePolicyRecord } from './queue-policy.js';
 
@@ -50,7 +50,6 @@ export interface RedisBrokerOptions {
   /** How often to check that Redis still holds what this process declared; default 30 s. */
   declarationCheckMs?: number;
 }
-
 
 /** The prefix of every key only Spindle reads: retry policies, schedules' queues. */
 const SPINDLE_PREFIX = 'spindle';
@@ -425,16 +424,15 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
       await upsert();
       declaredSchedules.set(schedule.id, { queue, upsert });
       checkDeclarations();
-      const inFlight = new Set<Promise<void>>();
+      const inFlight = new InFlightCount();
       const worker = new Worker(
         queue,
         async (job: BullJob) => {
-          const p = onTick({ scheduledAt: new Date(job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0)) });
-          inFlight.add(p);
+          inFlight.add();
           try {
-            await p;
+            await onTick({ scheduledAt: new Date(job.opts.prevMillis ?? job.timestamp + (job.opts.delay ?? 0)) });
           } finally {
-            inFlight.delete(p);
+            inFlight.done();
           }
         },
         { connection: workerConnection, prefix: SPINDLE_PREFIX, concurrency: 1 },
@@ -445,7 +443,7 @@ export function createRedisBroker(options: RedisBrokerOptions): Broker {
         stop: (drainMs = 10_000) =>
           (stopping ??= (async () => {
             declaredSchedules.delete(schedule.id);
-            await drain(inFlight, drainMs);
+            await inFlight.settled(drainMs);
             await stopWorker(worker, 0);
           })()),
       } satisfies Stoppable;

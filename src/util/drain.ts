@@ -1,17 +1,7 @@
-/** Waits for `inFlight` to settle, or `ms` to pass, whichever comes first. Never rejects. */
-export async function drain(inFlight: Set<Promise<unknown>>, ms: number): Promise<boolean> {
-  if (inFlight.size === 0) return true;
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const settled = Promise.allSettled([...inFlight]).then(() => true as const);
-  const result = await Promise.race([settled, timedOut]);
-  clearTimeout(timer);
-  return result;
-}
-
 /**
- * Work in flight, counted rather than kept: a flood of a hundred thousand messages then holds no
- * promise per message for the sake of a drain that may never come.
+ * Work in flight, counted rather than kept, for a drain to wait on: a flood of a hundred
+ * thousand messages then holds no promise per message for the sake of a drain that may never
+ * come.
  */
 export class InFlightCount {
   #count = 0;
